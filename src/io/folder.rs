@@ -1,0 +1,12 @@
+//! TODO(helper): folder reader.
+use super::{Document, ReadOptions, ReadReport};
+use crate::error::Result;
+use std::path::Path;
+
+pub fn read(
+    _path: &Path,
+    _options: &ReadOptions,
+    _sink: &mut dyn FnMut(Document) -> Result<()>,
+) -> Result<ReadReport> {
+    todo!()
+}

@@ -1,0 +1,10 @@
+//! detente: offline text classification (TODO overview).
+
+pub mod analyzer;
+pub mod error;
+pub mod io;
+pub mod models;
+pub mod sparse;
+pub mod tfidf;
+
+pub use error::{Error, Result};

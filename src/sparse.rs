@@ -1,0 +1,203 @@
+//! Sparse rows: the representation every stage after the vocabulary works on.
+//!
+//! [`CsrMatrix`] stores documents as compressed sparse rows of `f32` values with `u32` column (term) ids.
+//! It implements linfa's [`Records`] so that detente's models fit into linfa's `Fit`/`Predict` traits.
+
+use linfa::dataset::Records;
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+
+/// A row-compressed sparse matrix. Column ids within a row are strictly increasing.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CsrMatrix {
+    indptr: Vec<usize>,
+    indices: Vec<u32>,
+    values: Vec<f32>,
+    ncols: usize,
+}
+
+/// One row of a [`CsrMatrix`]: parallel slices of column ids and values.
+#[derive(Clone, Copy, Debug)]
+pub struct SparseRow<'a> {
+    pub indices: &'a [u32],
+    pub values: &'a [f32],
+}
+
+impl SparseRow<'_> {
+    /// Dot product with a dense vector indexed by column id.
+    #[inline]
+    pub fn dot(&self, dense: &[f64]) -> f64 {
+        self.indices
+            .iter()
+            .zip(self.values)
+            .map(|(&j, &v)| dense[j as usize] * v as f64)
+            .sum()
+    }
+
+    /// Squared Euclidean norm.
+    #[inline]
+    pub fn norm_sq(&self) -> f64 {
+        self.values.iter().map(|&v| v as f64 * v as f64).sum()
+    }
+
+    /// Number of stored entries.
+    #[inline]
+    pub fn nnz(&self) -> usize {
+        self.indices.len()
+    }
+}
+
+impl CsrMatrix {
+    /// An empty matrix with `ncols` columns and no rows.
+    pub fn new(ncols: usize) -> Self {
+        CsrMatrix {
+            indptr: vec![0],
+            indices: Vec::new(),
+            values: Vec::new(),
+            ncols,
+        }
+    }
+
+    /// Appends a row. `indices` must be strictly increasing and below `ncols`.
+    pub fn push_row(&mut self, indices: &[u32], values: &[f32]) {
+        debug_assert_eq!(indices.len(), values.len());
+        debug_assert!(indices.windows(2).all(|w| w[0] < w[1]));
+        debug_assert!(indices.iter().all(|&j| (j as usize) < self.ncols));
+        self.indices.extend_from_slice(indices);
+        self.values.extend_from_slice(values);
+        self.indptr.push(self.indices.len());
+    }
+
+    /// Appends all rows of `other`, which must have the same number of columns.
+    pub fn append(&mut self, other: &CsrMatrix) {
+        assert_eq!(self.ncols, other.ncols, "appending rows of another width");
+        let offset = self.indices.len();
+        self.indices.extend_from_slice(&other.indices);
+        self.values.extend_from_slice(&other.values);
+        self.indptr
+            .extend(other.indptr[1..].iter().map(|&p| p + offset));
+    }
+
+    /// Builds a matrix from dense rows, keeping the non-zero entries (for tests and small problems).
+    pub fn from_dense(dense: &Array2<f64>) -> Self {
+        let mut m = CsrMatrix::new(dense.ncols());
+        let (mut idx, mut val) = (Vec::new(), Vec::new());
+        for row in dense.rows() {
+            idx.clear();
+            val.clear();
+            for (j, &v) in row.iter().enumerate() {
+                if v != 0.0 {
+                    idx.push(j as u32);
+                    val.push(v as f32);
+                }
+            }
+            m.push_row(&idx, &val);
+        }
+        m
+    }
+
+    /// The dense form of the matrix, or of the given columns only, in that order.
+    pub fn to_dense(&self, columns: Option<&[u32]>) -> Array2<f64> {
+        let width = columns.map_or(self.ncols, |c| c.len());
+        let mut position = vec![usize::MAX; self.ncols];
+        match columns {
+            Some(cols) => cols
+                .iter()
+                .enumerate()
+                .for_each(|(k, &j)| position[j as usize] = k),
+            None => position.iter_mut().enumerate().for_each(|(k, p)| *p = k),
+        }
+        let mut dense = Array2::zeros((self.nrows(), width));
+        for (i, row) in self.rows().enumerate() {
+            for (&j, &v) in row.indices.iter().zip(row.values) {
+                let k = position[j as usize];
+                if k != usize::MAX {
+                    dense[[i, k]] = v as f64;
+                }
+            }
+        }
+        dense
+    }
+
+    /// A new matrix made of the given rows, in that order.
+    pub fn select_rows(&self, rows: &[usize]) -> CsrMatrix {
+        let mut m = CsrMatrix::new(self.ncols);
+        for &i in rows {
+            let r = self.row(i);
+            m.push_row(r.indices, r.values);
+        }
+        m
+    }
+
+    pub fn nrows(&self) -> usize {
+        self.indptr.len() - 1
+    }
+
+    pub fn ncols(&self) -> usize {
+        self.ncols
+    }
+
+    /// Number of stored entries.
+    pub fn nnz(&self) -> usize {
+        self.indices.len()
+    }
+
+    /// Row `i`.
+    #[inline]
+    pub fn row(&self, i: usize) -> SparseRow<'_> {
+        let (start, end) = (self.indptr[i], self.indptr[i + 1]);
+        SparseRow {
+            indices: &self.indices[start..end],
+            values: &self.values[start..end],
+        }
+    }
+
+    /// All rows in order.
+    pub fn rows(&self) -> impl ExactSizeIterator<Item = SparseRow<'_>> + '_ {
+        (0..self.nrows()).map(move |i| self.row(i))
+    }
+}
+
+impl Records for CsrMatrix {
+    type Elem = f32;
+
+    fn nsamples(&self) -> usize {
+        self.nrows()
+    }
+
+    fn nfeatures(&self) -> usize {
+        self.ncols
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn dense_round_trip_keeps_values_and_shape() {
+        let dense = array![[0.0, 1.5, 0.0], [2.0, 0.0, -1.0], [0.0, 0.0, 0.0]];
+        let m = CsrMatrix::from_dense(&dense);
+        assert_eq!((m.nrows(), m.ncols(), m.nnz()), (3, 3, 3));
+        assert_eq!(m.to_dense(None), dense);
+        assert_eq!(
+            m.to_dense(Some(&[2, 0])),
+            array![[0.0, 0.0], [-1.0, 2.0], [0.0, 0.0]]
+        );
+    }
+
+    #[test]
+    fn append_and_select_rows_keep_row_contents() {
+        let a = CsrMatrix::from_dense(&array![[1.0, 0.0], [0.0, 2.0]]);
+        let mut b = CsrMatrix::from_dense(&array![[3.0, 4.0]]);
+        b.append(&a);
+        assert_eq!(b.to_dense(None), array![[3.0, 4.0], [1.0, 0.0], [0.0, 2.0]]);
+        assert_eq!(
+            b.select_rows(&[2, 0]).to_dense(None),
+            array![[0.0, 2.0], [3.0, 4.0]]
+        );
+        assert_eq!(b.row(0).dot(&[1.0, 10.0]), 43.0);
+        assert_eq!(b.row(0).norm_sq(), 25.0);
+    }
+}
