@@ -1,12 +1,476 @@
-//! TODO(helper): jsonl reader.
-use super::{Document, ReadOptions, ReadReport};
-use crate::error::Result;
+//! JSON lines: one JSON object per line.
+//!
+//! Accepts any file or stream where each non-blank line is a JSON object. The text is the string field
+//! named by [`ReadOptions::text_field`] (it may be empty). Each label field may be a string, a number, a
+//! boolean (a single label, [`LabelValue::One`]) or a list of strings, numbers and booleans (a multi-label
+//! field, [`LabelValue::Many`], possibly empty). Blank lines are skipped; a leading byte-order mark, CRLF
+//! line ends, invalid UTF-8 (replaced by U+FFFD and counted) and NUL characters (read as spaces) are
+//! accepted. Other fields are ignored.
+
+use super::text::{Lines, NON_EMPTY_LABEL, nul_chars_to_space};
+use super::{Document, LabelValue, ReadOptions, ReadReport};
+use crate::error::{Error, Result};
+use serde_json::{Map, Value};
+use std::fs::File;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 
+const LABEL_TYPES: &str = "a string, a number or a list of them";
+
+/// Reads the JSON-lines file `path`, handing each document to `sink` in file order.
 pub fn read(
-    _path: &Path,
-    _options: &ReadOptions,
-    _sink: &mut dyn FnMut(Document) -> Result<()>,
+    path: &Path,
+    options: &ReadOptions,
+    sink: &mut dyn FnMut(Document) -> Result<()>,
 ) -> Result<ReadReport> {
-    todo!()
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    read_from(BufReader::with_capacity(1 << 16, file), path, options, sink)
+}
+
+/// Reads JSON lines from `reader` (a file, standard input, ...); `name` is the path given in documents
+/// and errors, e.g. `-` or `<stdin>`.
+pub fn read_from(
+    reader: impl BufRead,
+    name: &Path,
+    options: &ReadOptions,
+    sink: &mut dyn FnMut(Document) -> Result<()>,
+) -> Result<ReadReport> {
+    let mut report = ReadReport {
+        files: 1,
+        ..ReadReport::default()
+    };
+    let mut lines = Lines::new(reader);
+    while let Some(line) = lines.next_line().map_err(|e| Error::io(name, e))? {
+        if line.text.trim().is_empty() {
+            continue;
+        }
+        let doc = parse_line(&line.text, line.number, name, options)?;
+        report.documents += 1;
+        report.replaced_non_utf8 += usize::from(line.replaced);
+        sink(doc)?;
+    }
+    Ok(report)
+}
+
+fn parse_line(text: &str, line: usize, path: &Path, options: &ReadOptions) -> Result<Document> {
+    let parse_error = |message: String| Error::Parse {
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        // serde_json counts lines within the parsed string, always 1 here: keep only the column.
+        let message = e.to_string();
+        let message = match message.rfind(" at line ") {
+            Some(at) => format!("{} (column {})", &message[..at], e.column()),
+            None => message,
+        };
+        parse_error(format!("invalid JSON: {message}"))
+    })?;
+    let mut object = match value {
+        Value::Object(object) => object,
+        other => {
+            return Err(parse_error(format!(
+                "expected a JSON object such as {{\"{}\": \"...\"}}, found {}",
+                options.text_field,
+                describe(&other)
+            )));
+        }
+    };
+    // Labels first: the text is then moved out of the object, and a field may be both.
+    let labels = options
+        .label_fields
+        .iter()
+        .map(|field| label(&object, field, path, line))
+        .collect::<Result<Vec<_>>>()?;
+    let text = take_text(&mut object, &options.text_field, path, line)?;
+    Ok(Document {
+        text,
+        path: path.to_path_buf(),
+        line,
+        labels,
+    })
+}
+
+fn take_text(
+    object: &mut Map<String, Value>,
+    field: &str,
+    path: &Path,
+    line: usize,
+) -> Result<String> {
+    match object.remove(field) {
+        Some(Value::String(text)) => Ok(nul_chars_to_space(text)),
+        Some(other) => Err(Error::FieldType {
+            path: path.to_path_buf(),
+            line,
+            field: field.to_string(),
+            expected: "a string",
+            found: describe(&other),
+        }),
+        None => Err(Error::MissingField {
+            path: path.to_path_buf(),
+            line,
+            field: field.to_string(),
+        }),
+    }
+}
+
+fn label(object: &Map<String, Value>, field: &str, path: &Path, line: usize) -> Result<LabelValue> {
+    let Some(value) = object.get(field) else {
+        return Err(Error::MissingField {
+            path: path.to_path_buf(),
+            line,
+            field: field.to_string(),
+        });
+    };
+    let wrong = |expected: &'static str, found: String| Error::FieldType {
+        path: path.to_path_buf(),
+        line,
+        field: field.to_string(),
+        expected,
+        found,
+    };
+    match value {
+        Value::Array(items) => items
+            .iter()
+            .map(|item| match scalar_label(item) {
+                Some(label) if label.is_empty() => Err(wrong(
+                    NON_EMPTY_LABEL,
+                    "a list containing an empty string".into(),
+                )),
+                Some(label) => Ok(label),
+                None => Err(wrong(
+                    LABEL_TYPES,
+                    format!("a list containing {}", describe(item)),
+                )),
+            })
+            .collect::<Result<Vec<_>>>()
+            .map(LabelValue::Many),
+        _ => match scalar_label(value) {
+            Some(label) if label.is_empty() => {
+                Err(wrong(NON_EMPTY_LABEL, "an empty string".into()))
+            }
+            Some(label) => Ok(LabelValue::One(label)),
+            None => Err(wrong(LABEL_TYPES, describe(value))),
+        },
+    }
+}
+
+/// A string, number or boolean as a label; `None` for null, lists and objects.
+fn scalar_label(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(nul_chars_to_space(s.clone())),
+        // Integers print as written; other numbers print in serde_json's shortest form (`1.50` → `1.5`).
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Null | Value::Array(_) | Value::Object(_) => None,
+    }
+}
+
+/// A short description of a value for error messages: "null", "a number (3)", "an array", ...
+fn describe(value: &Value) -> String {
+    match value {
+        Value::Null => "null".into(),
+        Value::Bool(b) => format!("a boolean ({b})"),
+        Value::Number(n) => format!("a number ({n})"),
+        Value::String(s) if s.is_empty() => "an empty string".into(),
+        Value::String(_) => "a string".into(),
+        Value::Array(_) => "an array".into(),
+        Value::Object(_) => "an object".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::text::testing::{collect, corpus, count, options, write};
+    use super::*;
+    use tempfile::TempDir;
+
+    fn read_str(content: &[u8], opts: &ReadOptions) -> Result<(Vec<Document>, ReadReport)> {
+        let dir = TempDir::new().expect("temp dir");
+        let path = write(dir.path(), "c.jsonl", content);
+        collect(&path, opts)
+    }
+
+    fn one(s: &str) -> LabelValue {
+        LabelValue::One(s.into())
+    }
+
+    #[test]
+    fn reads_text_and_labels_of_every_kind() {
+        let input = concat!(
+            "{\"text\": \"first doc\", \"label\": \"sports\", \"topics\": [\"a\", 7]}\n",
+            "\n",
+            "   \n",
+            "{\"text\": \"\", \"label\": 12, \"topics\": []}\n",
+            "{\"label\": true, \"text\": \"third\", \"topics\": [\"x\"], \"other\": {\"n\": null}}\n",
+        );
+        let (docs, report) =
+            read_str(input.as_bytes(), &options("text", &["label", "topics"])).expect("reads");
+        assert_eq!(
+            report,
+            ReadReport {
+                documents: 3,
+                files: 1,
+                replaced_non_utf8: 0
+            }
+        );
+        assert_eq!(docs[0].text, "first doc");
+        assert_eq!(docs[0].line, 1);
+        assert_eq!(
+            docs[0].labels,
+            vec![
+                one("sports"),
+                LabelValue::Many(vec!["a".into(), "7".into()])
+            ]
+        );
+        assert_eq!(docs[1].text, "");
+        assert_eq!(docs[1].line, 4);
+        assert_eq!(docs[1].labels, vec![one("12"), LabelValue::Many(vec![])]);
+        assert_eq!(docs[2].line, 5);
+        assert_eq!(
+            docs[2].labels,
+            vec![one("true"), LabelValue::Many(vec!["x".into()])]
+        );
+    }
+
+    #[test]
+    fn unlabeled_input_has_no_labels() {
+        let (docs, _) = read_str(
+            b"{\"body\": \"x\", \"label\": null}\n",
+            &options("body", &[]),
+        )
+        .expect("reads");
+        assert_eq!(docs[0].text, "x");
+        assert!(docs[0].labels.is_empty());
+    }
+
+    #[test]
+    fn bom_and_crlf_are_accepted() {
+        let (docs, _) = read_str(
+            b"\xEF\xBB\xBF{\"text\": \"a\", \"label\": \"x\"}\r\n{\"text\": \"b\", \"label\": \"y\"}\r\n",
+            &options("text", &["label"]),
+        )
+        .expect("reads");
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[1].text, "b");
+        assert_eq!(docs[1].labels, vec![one("y")]);
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced_and_counted() {
+        let (docs, report) = read_str(
+            b"{\"text\": \"caf\xE9\"}\n{\"text\": \"ok\"}\n",
+            &options("text", &[]),
+        )
+        .expect("reads");
+        assert_eq!(docs[0].text, "caf\u{FFFD}");
+        assert_eq!(report.replaced_non_utf8, 1);
+    }
+
+    #[test]
+    fn nul_bytes_and_escapes_read_as_spaces() {
+        let (docs, _) =
+            read_str(b"{\"text\": \"a\0b\\u0000c\"}\0\n", &options("text", &[])).expect("reads");
+        assert_eq!(docs[0].text, "a b c");
+    }
+
+    #[test]
+    fn malformed_line_names_file_and_line() {
+        let dir = TempDir::new().expect("temp dir");
+        let path = write(
+            dir.path(),
+            "c.jsonl",
+            b"{\"text\": \"a\"}\n\n{\"text\": \"b\"\n",
+        );
+        match collect(&path, &options("text", &[])) {
+            Err(Error::Parse {
+                path: p,
+                line,
+                message,
+            }) => {
+                assert_eq!(p, path);
+                assert_eq!(line, 3);
+                assert!(message.starts_with("invalid JSON: "), "{message}");
+                assert!(!message.contains("at line"), "{message}");
+            }
+            other => panic!("expected a parse error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn non_object_line_is_a_parse_error() {
+        match read_str(b"[\"text\", \"a\"]\n", &options("text", &[])) {
+            Err(Error::Parse {
+                line: 1, message, ..
+            }) => {
+                assert!(message.contains("found an array"), "{message}")
+            }
+            other => panic!("expected a parse error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn missing_text_field() {
+        match read_str(b"{\"txt\": \"a\"}\n", &options("text", &[])) {
+            Err(Error::MissingField { line: 1, field, .. }) => assert_eq!(field, "text"),
+            other => panic!("expected a missing field, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn null_or_mistyped_text_field() {
+        for (input, found) in [
+            (&b"{\"text\": null}"[..], "null"),
+            (b"{\"text\": 3}", "a number (3)"),
+            (b"{\"text\": [\"a\"]}", "an array"),
+        ] {
+            match read_str(input, &options("text", &[])) {
+                Err(Error::FieldType {
+                    line: 1,
+                    field,
+                    expected,
+                    found: got,
+                    ..
+                }) => {
+                    assert_eq!(field, "text");
+                    assert_eq!(expected, "a string");
+                    assert_eq!(got, found);
+                }
+                other => panic!("expected a field type error, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn missing_label_field() {
+        match read_str(
+            b"{\"text\": \"a\", \"label\": \"x\"}\n{\"text\": \"b\"}\n",
+            &options("text", &["label"]),
+        ) {
+            Err(Error::MissingField { line: 2, field, .. }) => assert_eq!(field, "label"),
+            other => panic!("expected a missing field, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn mistyped_label_fields() {
+        for (label, expected, found) in [
+            ("null", LABEL_TYPES, "null"),
+            ("{\"a\": 1}", LABEL_TYPES, "an object"),
+            ("[\"a\", null]", LABEL_TYPES, "a list containing null"),
+            ("[[\"a\"]]", LABEL_TYPES, "a list containing an array"),
+            ("[{}]", LABEL_TYPES, "a list containing an object"),
+            ("\"\"", NON_EMPTY_LABEL, "an empty string"),
+            (
+                "[\"a\", \"\"]",
+                NON_EMPTY_LABEL,
+                "a list containing an empty string",
+            ),
+        ] {
+            let input = format!("{{\"text\": \"a\", \"label\": {label}}}\n");
+            match read_str(input.as_bytes(), &options("text", &["label"])) {
+                Err(Error::FieldType {
+                    line: 1,
+                    field,
+                    expected: e,
+                    found: f,
+                    ..
+                }) => {
+                    assert_eq!(field, "label");
+                    assert_eq!((e, f.as_str()), (expected, found), "label {label}");
+                }
+                other => panic!("label {label}: expected a field type error, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn empty_file_is_an_empty_corpus() {
+        for content in [&b""[..], b"\xEF\xBB\xBF\n  \r\n"] {
+            match read_str(content, &options("text", &[])) {
+                Err(Error::EmptyCorpus { .. }) => {}
+                other => panic!("expected an empty corpus, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn missing_file_is_an_io_error() {
+        let dir = TempDir::new().expect("temp dir");
+        let path = dir.path().join("absent.jsonl");
+        match collect(&path, &options("text", &[])) {
+            Err(Error::Io { path: p, .. }) => assert_eq!(p, path),
+            other => panic!("expected an I/O error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn sink_error_stops_reading() {
+        let dir = TempDir::new().expect("temp dir");
+        let path = write(
+            dir.path(),
+            "c.jsonl",
+            b"{\"text\": \"a\"}\n{\"text\": \"b\"}\n",
+        );
+        let mut seen = 0;
+        let result = read(&path, &options("text", &[]), &mut |_| {
+            seen += 1;
+            Err(Error::EmptyCorpus {
+                path: "sink".into(),
+            })
+        });
+        assert!(matches!(result, Err(Error::EmptyCorpus { path }) if path == Path::new("sink")));
+        assert_eq!(seen, 1);
+    }
+
+    #[test]
+    fn read_from_a_stream_uses_its_name() {
+        let input: &[u8] = b"{\"text\": \"a\"}\n";
+        let mut docs = Vec::new();
+        let report = read_from(
+            input,
+            Path::new("<stdin>"),
+            &options("text", &[]),
+            &mut |d| {
+                docs.push(d);
+                Ok(())
+            },
+        )
+        .expect("reads");
+        assert_eq!(report.documents, 1);
+        assert_eq!(docs[0].path, Path::new("<stdin>"));
+    }
+
+    #[test]
+    fn long_line_reads() {
+        let text = "word ".repeat(2_000_000);
+        let input = format!("{{\"text\": \"{text}\", \"label\": \"x\"}}\n");
+        let (docs, _) = read_str(input.as_bytes(), &options("text", &["label"])).expect("reads");
+        assert_eq!(docs[0].text.len(), text.len());
+    }
+
+    #[test]
+    fn real_corpora() {
+        if let Some(path) = corpus("nyt-cap/train.jsonl") {
+            let report = count(&path, &options("text", &["label"])).expect("nyt-cap reads");
+            assert_eq!(report.documents, 24_846);
+        }
+        if let Some(path) = corpus("reuters21578/train.jsonl") {
+            let mut many = 0;
+            let report = read_documents_checked(&path, &mut |doc| {
+                many += usize::from(matches!(doc.labels[0], LabelValue::Many(_)));
+            });
+            assert_eq!(report.documents, 9_603);
+            assert_eq!(many, 9_603);
+        }
+    }
+
+    fn read_documents_checked(path: &Path, check: &mut dyn FnMut(&Document)) -> ReadReport {
+        super::super::read_documents(path, &options("text", &["labels"]), &mut |doc| {
+            check(&doc);
+            Ok(())
+        })
+        .expect("reads")
+    }
 }

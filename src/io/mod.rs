@@ -13,6 +13,7 @@ pub mod csv;
 pub mod fasttext;
 pub mod folder;
 pub mod jsonl;
+mod text;
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
