@@ -134,15 +134,13 @@ impl LineEnds {
             self.passed_newlines += usize::from(byte == b'\n');
             self.pending.pop_front();
         }
-        let mut newlines = self.passed_newlines;
-        let mut next = start;
-        for &(offset, byte) in &self.pending {
-            if offset != next {
-                break;
-            }
-            newlines += usize::from(byte == b'\n');
-            next += 1;
-        }
+        // The line ends right at `start` are those the parser skips before the record's first byte.
+        let skipped = (start..)
+            .zip(&self.pending)
+            .take_while(|&(expected, &(offset, _))| offset == expected)
+            .filter(|&(_, &(_, byte))| byte == b'\n')
+            .count();
+        let newlines = self.passed_newlines + skipped;
         newlines + 1
     }
 }
