@@ -233,11 +233,7 @@ impl FromStr for Language {
             .into_iter()
             .find(|l| l.name().eq_ignore_ascii_case(wanted))
             .ok_or_else(|| {
-                Error::param(
-                    "stemmer",
-                    s,
-                    format!("one of: none, {}", Language::names()),
-                )
+                Error::param("stemmer", s, format!("one of: none, {}", Language::names()))
             })
     }
 }
@@ -309,7 +305,9 @@ impl Hasher for FastHasher {
     fn write(&mut self, bytes: &[u8]) {
         let mut chunks = bytes.chunks_exact(8);
         for c in &mut chunks {
-            self.mix(u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
+            self.mix(u64::from_le_bytes([
+                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+            ]));
         }
         let rest = chunks.remainder();
         if !rest.is_empty() {
@@ -511,7 +509,11 @@ impl Analyzer {
                         break;
                     }
                     for i in 0..=len - n {
-                        emit_char_gram(gram, &padded[char_starts[i]..char_starts[i + n]], &mut emit);
+                        emit_char_gram(
+                            gram,
+                            &padded[char_starts[i]..char_starts[i + n]],
+                            &mut emit,
+                        );
                     }
                 }
             }
@@ -605,7 +607,9 @@ mod tests {
         );
         assert_eq!(
             words_only().terms("pi is 3.14, not 3,000; it's 42nd-best (e.g. C#)"),
-            ["pi", "is", "3.14", "not", "3,000", "it's", "42nd", "best", "e.g", "C"]
+            [
+                "pi", "is", "3.14", "not", "3,000", "it's", "42nd", "best", "e.g", "C"
+            ]
         );
     }
 
@@ -625,7 +629,13 @@ mod tests {
             char_ngrams: Some((1, 5)),
             ..AnalyzerConfig::default()
         });
-        for text in ["", " ", "\u{0}", "ǅ Σ ΣΣ İ ß 🎉 \u{301}", &"x".repeat(100_000)] {
+        for text in [
+            "",
+            " ",
+            "\u{0}",
+            "ǅ Σ ΣΣ İ ß 🎉 \u{301}",
+            &"x".repeat(100_000),
+        ] {
             all.terms(text);
         }
     }
@@ -636,7 +646,14 @@ mod tests {
         assert_eq!(a.terms("HeLLo WORLD"), ["hello", "world"]);
         assert_eq!(
             a.terms("ÉCOLE Straße ΟΔΟΣ ΣΟΦΟΣ İstanbul Привет"),
-            ["école", "straße", "οδος", "σοφος", "i\u{307}stanbul", "привет"]
+            [
+                "école",
+                "straße",
+                "οδος",
+                "σοφος",
+                "i\u{307}stanbul",
+                "привет"
+            ]
         );
         for word in ["ΟΔΟΣ", "ΣΟΦΟΣ", "ΑΣ", "Σ", "ÀÉÎ", "ǅemal"] {
             assert_eq!(lowercase(word, &mut String::new()), word.to_lowercase());
@@ -697,7 +714,10 @@ mod tests {
             stemmer: Some(Language::French),
             ..AnalyzerConfig::default()
         });
-        assert_eq!(fr.terms("Continuellement continuation"), ["continuel", "continu"]);
+        assert_eq!(
+            fr.terms("Continuellement continuation"),
+            ["continuel", "continu"]
+        );
     }
 
     #[test]
@@ -789,7 +809,10 @@ mod tests {
         // No word term ever starts with or contains the prefix, whatever the text.
         let text = "C# #hashtag a#b ##  x#\u{301} Zürich's #café";
         let words = words_only().terms(text);
-        assert!(words.iter().all(|w| !w.contains(CHAR_NGRAM_PREFIX)), "{words:?}");
+        assert!(
+            words.iter().all(|w| !w.contains(CHAR_NGRAM_PREFIX)),
+            "{words:?}"
+        );
         let mixed = analyzer(AnalyzerConfig {
             char_ngrams: Some((1, 3)),
             stemmer: Some(Language::English),
@@ -823,9 +846,15 @@ mod tests {
         };
         config.check().unwrap();
         let json = serde_json::to_string(&config).unwrap();
-        assert_eq!(serde_json::from_str::<AnalyzerConfig>(&json).unwrap(), config);
+        assert_eq!(
+            serde_json::from_str::<AnalyzerConfig>(&json).unwrap(),
+            config
+        );
         let bytes = postcard::to_stdvec(&config).unwrap();
-        assert_eq!(postcard::from_bytes::<AnalyzerConfig>(&bytes).unwrap(), config);
+        assert_eq!(
+            postcard::from_bytes::<AnalyzerConfig>(&bytes).unwrap(),
+            config
+        );
 
         for bad in [
             AnalyzerConfig {

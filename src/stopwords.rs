@@ -316,6 +316,10 @@ mod tests {
     fn english_list_is_sorted_unique_and_lowercase() {
         assert!(ENGLISH.len() > 250, "{} words", ENGLISH.len());
         assert!(ENGLISH.windows(2).all(|w| w[0] < w[1]));
-        assert!(ENGLISH.iter().all(|w| w.to_lowercase() == *w && !w.is_empty()));
+        assert!(
+            ENGLISH
+                .iter()
+                .all(|w| w.to_lowercase() == *w && !w.is_empty())
+        );
     }
 }
