@@ -43,13 +43,12 @@
 //! computed by the same sequential code whatever the thread count, so output is identical with 1 or
 //! many threads.
 
-use crate::analyzer::{Analyzer, AnalyzerConfig, FastBuild, Scratch, hash_str};
+use crate::analyzer::{Analyzer, AnalyzerConfig, Scratch, hash_str};
 use crate::error::{Error, Result};
 use crate::sparse::CsrMatrix;
 use rayon::prelude::*;
 use serde::de::{self, DeserializeSeed, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -145,7 +144,7 @@ impl Default for TfidfParams {
 
 /// One chunk's term counts: rows of (local term id, count), sorted by local id.
 struct ChunkCounts {
-    terms: Vec<Box<str>>,
+    terms: Vocabulary,
     indptr: Vec<usize>,
     ids: Vec<u32>,
     counts: Vec<u32>,
@@ -198,24 +197,16 @@ impl TfidfParams {
             .collect();
 
         // Merge in chunk order into provisional ids; `local_to_tmp[c][local]` maps chunk c's ids.
-        let mut index: HashMap<Box<str>, u32, FastBuild> = HashMap::default();
+        let mut all = Vocabulary::default();
         let (mut df, mut total) = (Vec::<u32>::new(), Vec::<u64>::new());
         let mut local_to_tmp: Vec<Vec<u32>> = Vec::with_capacity(chunks.len());
         for chunk in &mut chunks {
-            let map: Vec<u32> = chunk
-                .terms
-                .drain(..)
-                .map(|term| match index.get(&term) {
-                    Some(&id) => id,
-                    None => {
-                        let id = index.len() as u32;
-                        index.insert(term, id);
-                        df.push(0);
-                        total.push(0);
-                        id
-                    }
-                })
+            let terms = std::mem::take(&mut chunk.terms);
+            let map: Vec<u32> = (0..terms.len() as u32)
+                .map(|local| all.intern(terms.term(local)))
                 .collect();
+            df.resize(all.len(), 0);
+            total.resize(all.len(), 0);
             for (&local, &count) in chunk.ids.iter().zip(&chunk.counts) {
                 let t = map[local as usize] as usize;
                 df[t] += 1;
@@ -223,19 +214,15 @@ impl TfidfParams {
             }
             local_to_tmp.push(map);
         }
-        if index.is_empty() {
+        if all.len() == 0 {
             return Err(Error::param(
                 "documents",
                 format!("{n_docs} documents"),
                 "at least one term: the documents are empty, or hold only punctuation or stop words",
             ));
         }
-        let mut tmp_terms: Vec<Box<str>> = vec![Box::default(); index.len()];
-        for (term, id) in index {
-            tmp_terms[id as usize] = term;
-        }
 
-        let mut kept: Vec<u32> = (0..tmp_terms.len() as u32)
+        let mut kept: Vec<u32> = (0..all.len() as u32)
             .filter(|&t| (min_docs..=max_docs).contains(&(df[t as usize] as f64)))
             .collect();
         if kept.is_empty() {
@@ -247,7 +234,7 @@ impl TfidfParams {
                 ),
             ));
         }
-        let by_term = |a: &u32, b: &u32| tmp_terms[*a as usize].cmp(&tmp_terms[*b as usize]);
+        let by_term = |a: &u32, b: &u32| all.term(*a).cmp(all.term(*b));
         if let Some(limit) = self.max_features
             && kept.len() > limit
         {
@@ -260,15 +247,15 @@ impl TfidfParams {
         }
         kept.par_sort_unstable_by(by_term);
 
-        let mut tmp_to_id = vec![u32::MAX; tmp_terms.len()];
+        let mut tmp_to_id = vec![u32::MAX; all.len()];
         let mut vocab = Vocabulary::default();
         let mut idf = Vec::with_capacity(kept.len());
         for (id, &t) in kept.iter().enumerate() {
             tmp_to_id[t as usize] = id as u32;
-            vocab.push(&tmp_terms[t as usize])?;
+            vocab.push(all.term(t));
             idf.push(smooth_idf(n_docs, df[t as usize] as usize));
         }
-        drop(tmp_terms);
+        drop(all);
         vocab
             .build_index()
             .map_err(|e| Error::param("vocabulary", e, "unique terms"))?;
@@ -290,37 +277,22 @@ impl TfidfParams {
 }
 
 fn count_chunk(analyzer: &Analyzer, texts: &[&str], scratch: &mut Scratch) -> ChunkCounts {
-    let mut index: HashMap<Box<str>, u32, FastBuild> = HashMap::default();
-    let mut doc: Vec<u32> = Vec::new();
     let mut out = ChunkCounts {
-        terms: Vec::new(),
+        terms: Vocabulary::default(),
         indptr: vec![0],
         ids: Vec::new(),
         counts: Vec::new(),
     };
+    let mut doc: Vec<u32> = Vec::new();
     for text in texts {
         doc.clear();
-        analyzer.for_each_term(text, scratch, |term| {
-            let id = match index.get(term) {
-                Some(&id) => id,
-                None => {
-                    let id = index.len() as u32;
-                    index.insert(term.into(), id);
-                    id
-                }
-            };
-            doc.push(id);
-        });
+        analyzer.for_each_term(text, scratch, |term| doc.push(out.terms.intern(term)));
         doc.sort_unstable();
         for run in doc.chunk_by(|a, b| a == b) {
             out.ids.push(run[0]);
             out.counts.push(run.len() as u32);
         }
         out.indptr.push(out.ids.len());
-    }
-    out.terms = vec![Box::default(); index.len()];
-    for (term, id) in index {
-        out.terms[id as usize] = term;
     }
     out
 }
@@ -337,73 +309,89 @@ fn concat_rows(ncols: usize, parts: Vec<CsrMatrix>) -> CsrMatrix {
     out
 }
 
-/// Terms in id order, stored as one string, plus an open-addressing index from term to id.
+/// Terms in id order, stored as one string, with an open-addressing index from term to id. Used both
+/// to intern terms while counting and as the fitted vocabulary.
 #[derive(Default, Clone)]
 struct Vocabulary {
     text: String,
-    ends: Vec<u32>,
-    // Slot → term id or EMPTY; the slot of a term is chosen by the top bits of its hash.
-    slots: Vec<u32>,
+    ends: Vec<usize>,
+    // Each slot packs (low 32 bits of the term's hash) << 32 | id, or is EMPTY. The slot of a term is
+    // chosen by the top bits of its hash; the stored low bits reject most mismatches without touching
+    // the term text, which is usually a cache miss away.
+    slots: Vec<u64>,
     shift: u32,
 }
 
-const EMPTY: u32 = u32::MAX;
+const EMPTY: u64 = u64::MAX;
 
 impl Vocabulary {
+    #[inline]
     fn len(&self) -> usize {
         self.ends.len()
-    }
-
-    fn push(&mut self, term: &str) -> Result<()> {
-        let end = self.text.len() + term.len();
-        match u32::try_from(end) {
-            Ok(end) if self.ends.len() < EMPTY as usize => {
-                self.text.push_str(term);
-                self.ends.push(end);
-                Ok(())
-            }
-            _ => Err(Error::param(
-                "vocabulary",
-                format!("{} terms, {end} bytes", self.ends.len()),
-                "under 4 GiB of term text and 2^32 - 1 terms: raise min_df or set max_features",
-            )),
-        }
     }
 
     #[inline]
     fn term(&self, id: u32) -> &str {
         let id = id as usize;
-        let start = if id == 0 {
-            0
-        } else {
-            self.ends[id - 1] as usize
-        };
-        &self.text[start..self.ends[id] as usize]
+        let start = if id == 0 { 0 } else { self.ends[id - 1] };
+        &self.text[start..self.ends[id]]
     }
 
-    /// Builds the index; fails on a duplicate term (only possible in a damaged model file).
+    /// Appends a term without indexing it; call `build_index` afterwards.
+    fn push(&mut self, term: &str) {
+        self.text.push_str(term);
+        self.ends.push(self.text.len());
+    }
+
+    /// Rebuilds the index for the current terms; fails on a duplicate term (only possible in a
+    /// damaged model file).
     fn build_index(&mut self) -> std::result::Result<(), String> {
-        let size = (self.len() * 2).max(8).next_power_of_two();
+        let size = (self.len() * 2).max(16).next_power_of_two();
         self.shift = 64 - size.trailing_zeros();
-        self.slots = vec![EMPTY; size];
-        let mask = size - 1;
+        self.slots.clear();
+        self.slots.resize(size, EMPTY);
         for id in 0..self.len() as u32 {
             let term = self.term(id);
-            let mut slot = (hash_str(term) >> self.shift) as usize;
-            loop {
-                match self.slots[slot] {
-                    EMPTY => {
-                        self.slots[slot] = id;
-                        break;
-                    }
-                    other if self.term(other) == term => {
-                        return Err(format!("duplicate term {term:?}"));
-                    }
-                    _ => slot = (slot + 1) & mask,
-                }
+            let hash = hash_str(term);
+            match self.find(term, hash) {
+                Ok(_) => return Err(format!("duplicate term {term:?}")),
+                Err(slot) => self.slots[slot] = pack(hash, id),
             }
         }
         Ok(())
+    }
+
+    /// Doubles the index for terms known to be unique.
+    fn grow(&mut self) {
+        let size = (self.slots.len() * 2).max(16);
+        self.shift = 64 - size.trailing_zeros();
+        self.slots.clear();
+        self.slots.resize(size, EMPTY);
+        for id in 0..self.len() as u32 {
+            let hash = hash_str(self.term(id));
+            let mut slot = (hash >> self.shift) as usize;
+            while self.slots[slot] != EMPTY {
+                slot = (slot + 1) & (size - 1);
+            }
+            self.slots[slot] = pack(hash, id);
+        }
+    }
+
+    /// The id of `term`, or the empty slot where it would go.
+    #[inline]
+    fn find(&self, term: &str, hash: u64) -> std::result::Result<u32, usize> {
+        let mask = self.slots.len() - 1;
+        let mut slot = (hash >> self.shift) as usize;
+        loop {
+            let entry = self.slots[slot];
+            if entry == EMPTY {
+                return Err(slot);
+            }
+            if (entry >> 32) as u32 == hash as u32 && self.term(entry as u32) == term {
+                return Ok(entry as u32);
+            }
+            slot = (slot + 1) & mask;
+        }
     }
 
     #[inline]
@@ -411,16 +399,33 @@ impl Vocabulary {
         if self.slots.is_empty() {
             return None;
         }
-        let mask = self.slots.len() - 1;
-        let mut slot = (hash_str(term) >> self.shift) as usize;
-        loop {
-            match self.slots[slot] {
-                EMPTY => return None,
-                id if self.term(id) == term => return Some(id),
-                _ => slot = (slot + 1) & mask,
+        self.find(term, hash_str(term)).ok()
+    }
+
+    /// The id of `term`, adding it if new. Ids are u32: beyond 2^32 - 1 terms (over 100 GB of
+    /// memory) they would wrap.
+    #[inline]
+    fn intern(&mut self, term: &str) -> u32 {
+        // Keeps the load factor at or below 1/2, so probe sequences stay short.
+        if (self.len() + 1) * 2 > self.slots.len() {
+            self.grow();
+        }
+        let hash = hash_str(term);
+        match self.find(term, hash) {
+            Ok(id) => id,
+            Err(slot) => {
+                let id = self.len() as u32;
+                self.push(term);
+                self.slots[slot] = pack(hash, id);
+                id
             }
         }
     }
+}
+
+#[inline]
+fn pack(hash: u64, id: u32) -> u64 {
+    (hash << 32) | id as u64
 }
 
 /// A fitted vectorizer: analyzer, parameters, vocabulary and IDF. Serializes (serde) as its analyzer
@@ -662,7 +667,8 @@ impl Visitor<'_> for AppendTerm<'_> {
         f.write_str("a term")
     }
     fn visit_str<E: de::Error>(self, term: &str) -> std::result::Result<(), E> {
-        self.0.push(term).map_err(E::custom)
+        self.0.push(term);
+        Ok(())
     }
 }
 
