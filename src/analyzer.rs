@@ -398,6 +398,38 @@ pub struct Scratch {
     padded: String,
     char_starts: Vec<usize>,
     gram: String,
+    /// A document's terms, for the vectorizer's batched vocabulary look-ups.
+    pub(crate) batch: TermBatch,
+}
+
+/// Terms copied into one buffer with their hashes, so that a caller can look many up at once (the
+/// look-ups' memory accesses then overlap instead of waiting on each other).
+#[derive(Default, Debug)]
+pub(crate) struct TermBatch {
+    text: String,
+    ends: Vec<usize>,
+    pub(crate) hashes: Vec<u64>,
+}
+
+impl TermBatch {
+    pub(crate) fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+        self.hashes.clear();
+    }
+
+    #[inline]
+    pub(crate) fn push(&mut self, term: &str) {
+        self.text.push_str(term);
+        self.ends.push(self.text.len());
+        self.hashes.push(hash_str(term));
+    }
+
+    #[inline]
+    pub(crate) fn term(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
 }
 
 impl Analyzer {
@@ -438,6 +470,7 @@ impl Analyzer {
             padded,
             char_starts,
             gram,
+            batch: _,
         } = scratch;
 
         // Stages 1–3.

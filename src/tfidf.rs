@@ -145,6 +145,7 @@ impl Default for TfidfParams {
 /// One chunk's term counts: rows of (local term id, count), sorted by local id.
 struct ChunkCounts {
     terms: Vocabulary,
+    hashes: Vec<u64>,
     indptr: Vec<usize>,
     ids: Vec<u32>,
     counts: Vec<u32>,
@@ -197,14 +198,20 @@ impl TfidfParams {
             .collect();
 
         // Merge in chunk order into provisional ids; `local_to_tmp[c][local]` maps chunk c's ids.
-        let mut all = Vocabulary::default();
+        // Sized for the worst case (no term shared between chunks), so the table never grows.
+        let mut all = Vocabulary::with_capacity(chunks.iter().map(|c| c.terms.len()).sum());
         let (mut df, mut total) = (Vec::<u32>::new(), Vec::<u64>::new());
         let mut local_to_tmp: Vec<Vec<u32>> = Vec::with_capacity(chunks.len());
         for chunk in &mut chunks {
             let terms = std::mem::take(&mut chunk.terms);
-            let map: Vec<u32> = (0..terms.len() as u32)
-                .map(|local| all.intern(terms.term(local)))
-                .collect();
+            let hashes = std::mem::take(&mut chunk.hashes);
+            let mut map: Vec<u32> = Vec::with_capacity(terms.len());
+            for (block, hashes) in hashes.chunks(64).enumerate() {
+                all.touch(hashes);
+                for (k, &hash) in hashes.iter().enumerate() {
+                    map.push(all.intern(terms.term((block * 64 + k) as u32), hash));
+                }
+            }
             df.resize(all.len(), 0);
             total.resize(all.len(), 0);
             for (&local, &count) in chunk.ids.iter().zip(&chunk.counts) {
@@ -279,14 +286,25 @@ impl TfidfParams {
 fn count_chunk(analyzer: &Analyzer, texts: &[&str], scratch: &mut Scratch) -> ChunkCounts {
     let mut out = ChunkCounts {
         terms: Vocabulary::default(),
+        hashes: Vec::new(),
         indptr: vec![0],
         ids: Vec::new(),
         counts: Vec::new(),
     };
     let mut doc: Vec<u32> = Vec::new();
+    let mut batch = std::mem::take(&mut scratch.batch);
     for text in texts {
         doc.clear();
-        analyzer.for_each_term(text, scratch, |term| doc.push(out.terms.intern(term)));
+        batch.clear();
+        analyzer.for_each_term(text, scratch, |term| batch.push(term));
+        out.terms.touch(&batch.hashes);
+        doc.extend(
+            batch
+                .hashes
+                .iter()
+                .enumerate()
+                .map(|(i, &hash)| out.terms.intern(batch.term(i), hash)),
+        );
         doc.sort_unstable();
         for run in doc.chunk_by(|a, b| a == b) {
             out.ids.push(run[0]);
@@ -294,6 +312,10 @@ fn count_chunk(analyzer: &Analyzer, texts: &[&str], scratch: &mut Scratch) -> Ch
         }
         out.indptr.push(out.ids.len());
     }
+    scratch.batch = batch;
+    out.hashes = (0..out.terms.len() as u32)
+        .map(|id| hash_str(out.terms.term(id)))
+        .collect();
     out
 }
 
@@ -335,6 +357,16 @@ impl Vocabulary {
         let id = id as usize;
         let start = if id == 0 { 0 } else { self.ends[id - 1] };
         &self.text[start..self.ends[id]]
+    }
+
+    /// An empty vocabulary whose index holds `n` terms without growing.
+    fn with_capacity(n: usize) -> Vocabulary {
+        let size = (n * 2).max(16).next_power_of_two();
+        Vocabulary {
+            slots: vec![EMPTY; size],
+            shift: 64 - size.trailing_zeros(),
+            ..Vocabulary::default()
+        }
     }
 
     /// Appends a term without indexing it; call `build_index` afterwards.
@@ -404,13 +436,25 @@ impl Vocabulary {
 
     /// The id of `term`, adding it if new. Ids are u32: beyond 2^32 - 1 terms (over 100 GB of
     /// memory) they would wrap.
+    /// Loads the home slot of every hash, so that the cache misses of a document's look-ups overlap
+    /// instead of being paid one after another inside the probe loops.
     #[inline]
-    fn intern(&mut self, term: &str) -> u32 {
+    fn touch(&self, hashes: &[u64]) {
+        if self.slots.is_empty() {
+            return;
+        }
+        let sink = hashes
+            .iter()
+            .fold(0u64, |acc, &h| acc ^ self.slots[(h >> self.shift) as usize]);
+        std::hint::black_box(sink);
+    }
+
+    #[inline]
+    fn intern(&mut self, term: &str, hash: u64) -> u32 {
         // Keeps the load factor at or below 1/2, so probe sequences stay short.
         if (self.len() + 1) * 2 > self.slots.len() {
             self.grow();
         }
-        let hash = hash_str(term);
         match self.find(term, hash) {
             Ok(id) => id,
             Err(slot) => {
@@ -469,11 +513,19 @@ impl TfidfVectorizer {
     ) {
         indices.clear();
         values.clear();
-        self.analyzer.for_each_term(text, scratch, |term| {
-            if let Some(id) = self.vocab.id(term) {
-                indices.push(id);
+        let mut batch = std::mem::take(&mut scratch.batch);
+        batch.clear();
+        self.analyzer
+            .for_each_term(text, scratch, |term| batch.push(term));
+        if !self.vocab.slots.is_empty() {
+            self.vocab.touch(&batch.hashes);
+            for (i, &hash) in batch.hashes.iter().enumerate() {
+                if let Ok(id) = self.vocab.find(batch.term(i), hash) {
+                    indices.push(id);
+                }
             }
-        });
+        }
+        scratch.batch = batch;
         indices.sort_unstable();
         // Run-length encode in place: `kept` entries of `indices` are final.
         let (mut kept, mut i) = (0, 0);
