@@ -1,39 +1,916 @@
-//! TODO(helper): text analysis chain.
-use crate::error::Result;
-use serde::{Deserialize, Serialize};
+//! Text analysis: text → terms, as a chain of one-job stages in a fixed order.
+//!
+//! # Stages, in order
+//!
+//! 1. **Segmentation.** Unicode word segmentation (UAX #29, `unicode-segmentation`'s `unicode_words`).
+//!    Punctuation, symbols and whitespace are dropped; a word keeps inner apostrophes and periods
+//!    ("zürich's", "e.g"), and a number keeps its decimal point ("3.14"). Every token holds at least one
+//!    letter or digit and never holds whitespace.
+//! 2. **Lowercasing** (if `lowercase`). ASCII tokens take a byte-wise fast path; others get full Unicode
+//!    lowercasing, including Greek final sigma.
+//! 3. **Stop-word removal.** Tokens equal to a stop word are dropped. The list is matched against the
+//!    *lowercased, unstemmed* token, so a list of ordinary words works whatever the stemmer. With
+//!    `lowercase` off, "The" is not matched by "the".
+//! 4. **Stemming** (if `stemmer` is set): Snowball via `rust-stemmers`. Snowball expects lowercase
+//!    input, so stemming with `lowercase` off leaves capitalised words mostly unstemmed.
+//! 5. **Word n-grams** for n = 1..=`word_ngrams`, from the tokens left after stages 3–4, joined by a single
+//!    space. Removed stop words do not break an n-gram ("the cat of the hat" with English stop words gives
+//!    the bigram "cat hat"), as in scikit-learn. Emitted as all unigrams in text order, then all bigrams, …
+//! 6. **Character n-grams** (if `char_ngrams = Some((min, max))`), scikit-learn's `char_wb` scheme: each
+//!    token of stage 3 (lowercased, stop words removed, **not stemmed**, because stems would hide exactly
+//!    the morphology character n-grams are meant to capture) is padded with one space on each side and
+//!    cut into n-grams for n = min..=max; a padded word shorter than n is emitted whole, once.
+//!    Every character n-gram is prefixed with [`CHAR_NGRAM_PREFIX`] (`#`). Segmentation never puts `#`
+//!    in a token (it is a word boundary and not alphanumeric), so a character n-gram can never equal a
+//!    word term: "cat" the word and "#cat" the trigram are different terms.
+//!
+//! # Parameters ([`AnalyzerConfig`])
+//!
+//! | name | default | meaning | range |
+//! |---|---|---|---|
+//! | `lowercase` | `true` | lowercase tokens (stage 2) | |
+//! | `stop_words` | `None` | [`StopWords::None`], the built-in [`StopWords::English`] list, or [`StopWords::Custom`] words (stored in the model) | |
+//! | `stemmer` | `None` | Snowball language ([`Language`]) or no stemming | any of [`Language::ALL`] |
+//! | `word_ngrams` | `1` | longest word n-gram | `1..=`[`MAX_WORD_NGRAMS`] |
+//! | `char_ngrams` | `None` | `(min, max)` character n-gram lengths, or off | `1 <= min <= max <=` [`MAX_CHAR_NGRAM`] |
+//!
+//! The whole [`AnalyzerConfig`] is saved in the model, so prediction analyzes text exactly as training did.
+//!
+//! # Allocation
+//!
+//! [`Analyzer::for_each_term`] works in a caller-owned [`Scratch`]. Once its buffers have grown and its
+//! stem cache has seen the corpus's words, analysis allocates nothing: terms are emitted as `&str`
+//! slices of scratch buffers.
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::path::Path;
+use std::str::FromStr;
+use unicode_segmentation::UnicodeSegmentation;
+
+/// Longest word n-gram accepted by [`AnalyzerConfig::check`].
+pub const MAX_WORD_NGRAMS: usize = 10;
+/// Longest character n-gram accepted by [`AnalyzerConfig::check`].
+pub const MAX_CHAR_NGRAM: usize = 20;
+/// Marks character n-gram terms; never part of a word token.
+pub const CHAR_NGRAM_PREFIX: char = '#';
+
+// The stem cache is cleared once it holds this many words, bounding memory on open-ended input.
+const STEM_CACHE_LIMIT: usize = 200_000;
+// Longer tokens (base64 blobs, URLs run together) are stemmed without caching: they rarely repeat and
+// would make the cache's memory unbounded in bytes.
+const STEM_CACHE_MAX_WORD: usize = 48;
+
+/// Which stop words to remove (stage 3).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StopWords {
+    /// Keep every token.
+    #[default]
     None,
+    /// The built-in list, [`crate::stopwords::ENGLISH`].
     English,
+    /// The user's own words, lowercase. Stored in the model, so the file is read only at training time.
     Custom(Vec<String>),
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+impl StopWords {
+    /// Reads a stop-word file: one word per line; blank lines and everything from `#` to the end of a
+    /// line are ignored; words are trimmed and lowercased, sorted and deduplicated.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<StopWords> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Ok(StopWords::from_lines(&text))
+    }
+
+    /// Parses the contents of a stop-word file (see [`StopWords::from_file`]).
+    pub fn from_lines(text: &str) -> StopWords {
+        let mut words: Vec<String> = text
+            .lines()
+            .map(|line| line.split('#').next().unwrap_or("").trim())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect();
+        words.sort();
+        words.dedup();
+        StopWords::Custom(words)
+    }
+
+    fn words(&self) -> Vec<&str> {
+        match self {
+            StopWords::None => Vec::new(),
+            StopWords::English => crate::stopwords::ENGLISH.to_vec(),
+            StopWords::Custom(words) => words.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// Stemming languages: every algorithm `rust-stemmers` 1.x provides. Names are lowercase English
+/// ("english", "french", …) in [`FromStr`], [`Display`](fmt::Display) and serde.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Arabic,
+    Danish,
+    Dutch,
+    English,
+    Finnish,
+    French,
+    German,
+    Greek,
+    Hungarian,
+    Italian,
+    Norwegian,
+    Portuguese,
+    Romanian,
+    Russian,
+    Spanish,
+    Swedish,
+    Tamil,
+    Turkish,
+}
+
+impl Language {
+    /// Every language, in alphabetical order (for `--help` and validation messages).
+    pub const ALL: [Language; 18] = [
+        Language::Arabic,
+        Language::Danish,
+        Language::Dutch,
+        Language::English,
+        Language::Finnish,
+        Language::French,
+        Language::German,
+        Language::Greek,
+        Language::Hungarian,
+        Language::Italian,
+        Language::Norwegian,
+        Language::Portuguese,
+        Language::Romanian,
+        Language::Russian,
+        Language::Spanish,
+        Language::Swedish,
+        Language::Tamil,
+        Language::Turkish,
+    ];
+
+    /// The lowercase English name, as accepted by [`FromStr`].
+    pub fn name(self) -> &'static str {
+        match self {
+            Language::Arabic => "arabic",
+            Language::Danish => "danish",
+            Language::Dutch => "dutch",
+            Language::English => "english",
+            Language::Finnish => "finnish",
+            Language::French => "french",
+            Language::German => "german",
+            Language::Greek => "greek",
+            Language::Hungarian => "hungarian",
+            Language::Italian => "italian",
+            Language::Norwegian => "norwegian",
+            Language::Portuguese => "portuguese",
+            Language::Romanian => "romanian",
+            Language::Russian => "russian",
+            Language::Spanish => "spanish",
+            Language::Swedish => "swedish",
+            Language::Tamil => "tamil",
+            Language::Turkish => "turkish",
+        }
+    }
+
+    /// All names, comma-separated: "arabic, danish, …, turkish".
+    pub fn names() -> String {
+        Language::ALL.map(Language::name).join(", ")
+    }
+
+    /// Parses a stemmer setting as a user types it: a language name, or "none" for no stemming.
+    pub fn parse_stemmer(s: &str) -> Result<Option<Language>> {
+        if s.trim().eq_ignore_ascii_case("none") {
+            Ok(None)
+        } else {
+            s.parse().map(Some)
+        }
+    }
+
+    fn algorithm(self) -> rust_stemmers::Algorithm {
+        use rust_stemmers::Algorithm as A;
+        match self {
+            Language::Arabic => A::Arabic,
+            Language::Danish => A::Danish,
+            Language::Dutch => A::Dutch,
+            Language::English => A::English,
+            Language::Finnish => A::Finnish,
+            Language::French => A::French,
+            Language::German => A::German,
+            Language::Greek => A::Greek,
+            Language::Hungarian => A::Hungarian,
+            Language::Italian => A::Italian,
+            Language::Norwegian => A::Norwegian,
+            Language::Portuguese => A::Portuguese,
+            Language::Romanian => A::Romanian,
+            Language::Russian => A::Russian,
+            Language::Spanish => A::Spanish,
+            Language::Swedish => A::Swedish,
+            Language::Tamil => A::Tamil,
+            Language::Turkish => A::Turkish,
+        }
+    }
+}
+
+impl fmt::Display for Language {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Language {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Language> {
+        let wanted = s.trim();
+        Language::ALL
+            .into_iter()
+            .find(|l| l.name().eq_ignore_ascii_case(wanted))
+            .ok_or_else(|| {
+                Error::param("stemmer", s, format!("one of: none, {}", Language::names()))
+            })
+    }
+}
+
+/// The analyzer's settings, saved in the model. See the module docs for the table of parameters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AnalyzerConfig {
     pub lowercase: bool,
     pub stop_words: StopWords,
-    pub stemmer: Option<String>,
+    pub stemmer: Option<Language>,
     pub word_ngrams: usize,
     pub char_ngrams: Option<(usize, usize)>,
 }
 
-#[derive(Clone, Debug)]
-pub struct Analyzer {
-    config: AnalyzerConfig,
+impl Default for AnalyzerConfig {
+    fn default() -> Self {
+        AnalyzerConfig {
+            lowercase: true,
+            stop_words: StopWords::None,
+            stemmer: None,
+            word_ngrams: 1,
+            char_ngrams: None,
+        }
+    }
 }
 
-#[derive(Default)]
-pub struct Scratch {}
+impl AnalyzerConfig {
+    /// Checks the n-gram ranges.
+    pub fn check(&self) -> Result<()> {
+        if !(1..=MAX_WORD_NGRAMS).contains(&self.word_ngrams) {
+            return Err(Error::param(
+                "word_ngrams",
+                self.word_ngrams,
+                format!("an integer in 1..={MAX_WORD_NGRAMS}"),
+            ));
+        }
+        if let Some((lo, hi)) = self.char_ngrams
+            && !(1 <= lo && lo <= hi && hi <= MAX_CHAR_NGRAM)
+        {
+            return Err(Error::param(
+                "char_ngrams",
+                format!("{lo}..{hi}"),
+                format!("min..max with 1 <= min <= max <= {MAX_CHAR_NGRAM}"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A small, fast, non-cryptographic string hasher (multiply-rotate over 8-byte words, with a final
+/// avalanche so that hashbrown's use of both high and low bits works). Hash flooding is not a concern
+/// for an offline tool whose keys come from the user's own corpus.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct FastHasher(u64);
+
+pub(crate) type FastBuild = BuildHasherDefault<FastHasher>;
+
+const HASH_K: u64 = 0x9e37_79b9_7f4a_7c15;
+
+impl FastHasher {
+    #[inline]
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(23) ^ word).wrapping_mul(HASH_K);
+    }
+}
+
+impl Hasher for FastHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.mix(u64::from_le_bytes([
+                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+            ]));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            // The length byte keeps "ab" and "ab\0" apart.
+            last[7] ^= rest.len() as u8;
+            self.mix(u64::from_le_bytes(last));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.mix(i as u64);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.mix(i as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h
+    }
+}
+
+/// Hash of a string with [`FastHasher`] (the same value a `HashMap<str, _, FastBuild>` would use,
+/// minus the `str` terminator byte; only used by detente's own tables).
+#[inline]
+pub(crate) fn hash_str(s: &str) -> u64 {
+    let mut h = FastHasher::default();
+    h.write(s.as_bytes());
+    h.finish()
+}
+
+/// A built analyzer: the config plus its stop-word set and stemmer.
+pub struct Analyzer {
+    config: AnalyzerConfig,
+    stop: HashSet<Box<str>, FastBuild>,
+    stemmer: Option<rust_stemmers::Stemmer>,
+}
+
+impl Clone for Analyzer {
+    fn clone(&self) -> Self {
+        Analyzer {
+            config: self.config.clone(),
+            stop: self.stop.clone(),
+            stemmer: self
+                .config
+                .stemmer
+                .map(|l| rust_stemmers::Stemmer::create(l.algorithm())),
+        }
+    }
+}
+
+impl fmt::Debug for Analyzer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Analyzer")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for Analyzer {
+    fn eq(&self, other: &Self) -> bool {
+        self.config == other.config
+    }
+}
+
+/// Reusable per-thread buffers for [`Analyzer::for_each_term`]. One `Scratch` may serve several
+/// analyzers; its stem cache resets itself when the stemming language changes.
+#[derive(Default, Debug)]
+pub struct Scratch {
+    lower: String,
+    // Tokens after stop-word removal, joined by single spaces so that a word n-gram is one slice.
+    plain: String,
+    plain_spans: Vec<(usize, usize)>,
+    stemmed: String,
+    stemmed_spans: Vec<(usize, usize)>,
+    // token → stem, `None` when the stemmer leaves the token unchanged (saves a copy).
+    stems: HashMap<Box<str>, Option<Box<str>>, FastBuild>,
+    stems_for: Option<Language>,
+    padded: String,
+    char_starts: Vec<usize>,
+    gram: String,
+    /// A document's terms, for the vectorizer's batched vocabulary look-ups.
+    pub(crate) batch: TermBatch,
+}
+
+/// Terms copied into one buffer with their hashes, so that a caller can look many up at once (the
+/// look-ups' memory accesses then overlap instead of waiting on each other).
+#[derive(Default, Debug)]
+pub(crate) struct TermBatch {
+    text: String,
+    ends: Vec<usize>,
+    pub(crate) hashes: Vec<u64>,
+}
+
+impl TermBatch {
+    pub(crate) fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+        self.hashes.clear();
+    }
+
+    #[inline]
+    pub(crate) fn push(&mut self, term: &str) {
+        self.text.push_str(term);
+        self.ends.push(self.text.len());
+        self.hashes.push(hash_str(term));
+    }
+
+    #[inline]
+    pub(crate) fn term(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
+}
 
 impl Analyzer {
-    pub fn new(config: AnalyzerConfig) -> Result<Self> {
-        Ok(Analyzer { config })
+    /// Checks `config` and builds the stop-word set and stemmer.
+    pub fn new(config: AnalyzerConfig) -> Result<Analyzer> {
+        config.check()?;
+        let mut stop: HashSet<Box<str>, FastBuild> = HashSet::default();
+        for w in config.stop_words.words() {
+            if w.contains('\'') {
+                stop.insert(w.replace('\'', "\u{2019}").into_boxed_str());
+            }
+            stop.insert(w.into());
+        }
+        let stemmer = config
+            .stemmer
+            .map(|l| rust_stemmers::Stemmer::create(l.algorithm()));
+        Ok(Analyzer {
+            config,
+            stop,
+            stemmer,
+        })
     }
+
     pub fn config(&self) -> &AnalyzerConfig {
         &self.config
     }
-    pub fn for_each_term(&self, _text: &str, _scratch: &mut Scratch, _emit: &mut dyn FnMut(&str)) {
-        todo!()
+
+    /// Calls `emit` with every term of `text`, in the order given in the module docs.
+    pub fn for_each_term<F: FnMut(&str)>(&self, text: &str, scratch: &mut Scratch, mut emit: F) {
+        let Scratch {
+            lower,
+            plain,
+            plain_spans,
+            stemmed,
+            stemmed_spans,
+            stems,
+            stems_for,
+            padded,
+            char_starts,
+            gram,
+            batch: _,
+        } = scratch;
+
+        // Stages 1–3.
+        plain.clear();
+        plain_spans.clear();
+        for word in text.unicode_words() {
+            let token = if self.config.lowercase {
+                lowercase(word, lower)
+            } else {
+                word
+            };
+            if !self.stop.is_empty() && self.stop.contains(token) {
+                continue;
+            }
+            push_token(plain, plain_spans, token);
+        }
+
+        // Stage 4.
+        let (words, spans) = match &self.stemmer {
+            None => (&*plain, &*plain_spans),
+            Some(stemmer) => {
+                if *stems_for != self.config.stemmer {
+                    stems.clear();
+                    *stems_for = self.config.stemmer;
+                }
+                stemmed.clear();
+                stemmed_spans.clear();
+                for &(start, end) in plain_spans.iter() {
+                    let token = &plain[start..end];
+                    if let Some(cached) = stems.get(token) {
+                        push_token(stemmed, stemmed_spans, cached.as_deref().unwrap_or(token));
+                        continue;
+                    }
+                    let stem = stemmer.stem(token);
+                    push_token(stemmed, stemmed_spans, &stem);
+                    if token.len() <= STEM_CACHE_MAX_WORD {
+                        if stems.len() >= STEM_CACHE_LIMIT {
+                            stems.clear();
+                        }
+                        let changed = (*stem != *token).then(|| Box::<str>::from(&*stem));
+                        stems.insert(token.into(), changed);
+                    }
+                }
+                (&*stemmed, &*stemmed_spans)
+            }
+        };
+
+        // Stage 5.
+        for n in 1..=self.config.word_ngrams.min(spans.len()) {
+            for window in spans.windows(n) {
+                emit(&words[window[0].0..window[n - 1].1]);
+            }
+        }
+
+        // Stage 6.
+        if let Some((min_n, max_n)) = self.config.char_ngrams {
+            for &(start, end) in plain_spans.iter() {
+                padded.clear();
+                padded.push(' ');
+                padded.push_str(&plain[start..end]);
+                padded.push(' ');
+                char_starts.clear();
+                char_starts.extend(padded.char_indices().map(|(i, _)| i));
+                char_starts.push(padded.len());
+                let len = char_starts.len() - 1;
+                for n in min_n..=max_n {
+                    if len <= n {
+                        emit_char_gram(gram, padded, &mut emit);
+                        break;
+                    }
+                    for i in 0..=len - n {
+                        emit_char_gram(
+                            gram,
+                            &padded[char_starts[i]..char_starts[i + n]],
+                            &mut emit,
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// All terms of `text`, in emission order (for tests and explanations; allocates).
+    pub fn terms(&self, text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        self.for_each_term(text, &mut Scratch::default(), |t| out.push(t.to_string()));
+        out
+    }
+}
+
+#[inline]
+fn push_token(buf: &mut String, spans: &mut Vec<(usize, usize)>, token: &str) {
+    if !buf.is_empty() {
+        buf.push(' ');
+    }
+    let start = buf.len();
+    buf.push_str(token);
+    spans.push((start, buf.len()));
+}
+
+#[inline]
+fn emit_char_gram<F: FnMut(&str)>(gram: &mut String, slice: &str, emit: &mut F) {
+    gram.clear();
+    gram.push(CHAR_NGRAM_PREFIX);
+    gram.push_str(slice);
+    emit(gram);
+}
+
+/// Stage 2: `word` lowercased, borrowing `word` itself when it has nothing to lowercase.
+fn lowercase<'a>(word: &'a str, buf: &'a mut String) -> &'a str {
+    if word.is_ascii() {
+        if !word.bytes().any(|b| b.is_ascii_uppercase()) {
+            return word;
+        }
+        buf.clear();
+        buf.push_str(word);
+        buf.make_ascii_lowercase();
+        return buf;
+    }
+    // Titlecase letters (ǅ) are not `is_uppercase` yet do lowercase, hence the full test.
+    let changes = |c: char| {
+        let mut lower = c.to_lowercase();
+        lower.next() != Some(c) || lower.next().is_some()
+    };
+    if !word.chars().any(changes) {
+        return word;
+    }
+    buf.clear();
+    let mut prev_cased = false;
+    let mut chars = word.chars().peekable();
+    while let Some(c) = chars.next() {
+        // Σ is ς at the end of a word; `char::to_lowercase` alone cannot know where the word ends.
+        if c == 'Σ' && prev_cased && !chars.peek().is_some_and(|n| n.is_alphabetic()) {
+            buf.push('ς');
+        } else {
+            buf.extend(c.to_lowercase());
+        }
+        prev_cased = c.is_alphabetic();
+    }
+    buf
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn analyzer(config: AnalyzerConfig) -> Analyzer {
+        Analyzer::new(config).unwrap()
+    }
+
+    fn words_only() -> Analyzer {
+        analyzer(AnalyzerConfig {
+            lowercase: false,
+            ..AnalyzerConfig::default()
+        })
+    }
+
+    #[test]
+    fn segmentation_keeps_unicode_words_and_drops_punctuation() {
+        assert_eq!(
+            words_only().terms("Zürich's café — naïve!"),
+            ["Zürich's", "café", "naïve"]
+        );
+        assert_eq!(
+            words_only().terms("Καλημέρα κόσμε, Привет мир."),
+            ["Καλημέρα", "κόσμε", "Привет", "мир"]
+        );
+        assert_eq!(
+            words_only().terms("pi is 3.14, not 3,000; it's 42nd-best (e.g. C#)"),
+            [
+                "pi", "is", "3.14", "not", "3,000", "it's", "42nd", "best", "e.g", "C"
+            ]
+        );
+    }
+
+    #[test]
+    fn segmentation_survives_odd_input() {
+        let a = words_only();
+        assert!(a.terms("").is_empty());
+        assert!(a.terms("?!… — ### \u{0} \t\n").is_empty());
+        assert_eq!(a.terms("a\u{0}b"), ["a", "b"]);
+        assert_eq!(a.terms("\u{feff}x\u{fffd}y"), ["x", "y"]);
+        let huge = "word ".repeat(100_000);
+        assert_eq!(a.terms(&huge).len(), 100_000);
+        let all = analyzer(AnalyzerConfig {
+            stop_words: StopWords::English,
+            stemmer: Some(Language::English),
+            word_ngrams: 3,
+            char_ngrams: Some((1, 5)),
+            ..AnalyzerConfig::default()
+        });
+        for text in [
+            "",
+            " ",
+            "\u{0}",
+            "ǅ Σ ΣΣ İ ß 🎉 \u{301}",
+            &"x".repeat(100_000),
+        ] {
+            all.terms(text);
+        }
+    }
+
+    #[test]
+    fn lowercase_has_ascii_and_unicode_paths() {
+        let a = analyzer(AnalyzerConfig::default());
+        assert_eq!(a.terms("HeLLo WORLD"), ["hello", "world"]);
+        assert_eq!(
+            a.terms("ÉCOLE Straße ΟΔΟΣ ΣΟΦΟΣ İstanbul Привет"),
+            [
+                "école",
+                "straße",
+                "οδος",
+                "σοφος",
+                "i\u{307}stanbul",
+                "привет"
+            ]
+        );
+        for word in ["ΟΔΟΣ", "ΣΟΦΟΣ", "ΑΣ", "Σ", "ÀÉÎ", "ǅemal"] {
+            assert_eq!(lowercase(word, &mut String::new()), word.to_lowercase());
+        }
+    }
+
+    #[test]
+    fn english_stop_words_are_removed_after_lowercasing() {
+        let a = analyzer(AnalyzerConfig {
+            stop_words: StopWords::English,
+            ..AnalyzerConfig::default()
+        });
+        assert_eq!(
+            a.terms("The cat and THE hat: it's what you’re in"),
+            ["cat", "hat"]
+        );
+    }
+
+    #[test]
+    fn stop_words_from_a_user_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stop.txt");
+        std::fs::write(&path, "# my list\nCat\n\n  hat  # trailing comment\ncat\n").unwrap();
+        let stop = StopWords::from_file(&path).unwrap();
+        assert_eq!(stop, StopWords::Custom(vec!["cat".into(), "hat".into()]));
+        let a = analyzer(AnalyzerConfig {
+            stop_words: stop,
+            ..AnalyzerConfig::default()
+        });
+        assert_eq!(a.terms("the Cat in the hat"), ["the", "in", "the"]);
+
+        let missing = StopWords::from_file(dir.path().join("nope.txt")).unwrap_err();
+        assert!(matches!(missing, Error::Io { .. }), "{missing}");
+    }
+
+    #[test]
+    fn stop_list_is_matched_before_stemming() {
+        let a = analyzer(AnalyzerConfig {
+            stop_words: StopWords::Custom(vec!["running".into()]),
+            stemmer: Some(Language::English),
+            ..AnalyzerConfig::default()
+        });
+        // "running" is removed; "runs" stems to "run" but is not a stop word.
+        assert_eq!(a.terms("running runs"), ["run"]);
+    }
+
+    #[test]
+    fn stemming_english_and_french() {
+        let en = analyzer(AnalyzerConfig {
+            stemmer: Some(Language::English),
+            ..AnalyzerConfig::default()
+        });
+        assert_eq!(
+            en.terms("Connected connections fruitlessly cats"),
+            ["connect", "connect", "fruitless", "cat"]
+        );
+        let fr = analyzer(AnalyzerConfig {
+            stemmer: Some(Language::French),
+            ..AnalyzerConfig::default()
+        });
+        assert_eq!(
+            fr.terms("Continuellement continuation"),
+            ["continuel", "continu"]
+        );
+    }
+
+    #[test]
+    fn stem_cache_gives_the_same_stems_and_follows_language_changes() {
+        let en = analyzer(AnalyzerConfig {
+            stemmer: Some(Language::English),
+            ..AnalyzerConfig::default()
+        });
+        let de = analyzer(AnalyzerConfig {
+            stemmer: Some(Language::German),
+            ..AnalyzerConfig::default()
+        });
+        let mut scratch = Scratch::default();
+        let mut run = |a: &Analyzer, text: &str| {
+            let mut out = Vec::new();
+            a.for_each_term(text, &mut scratch, |t| out.push(t.to_string()));
+            out
+        };
+        let first = run(&en, "houses housing");
+        assert_eq!(run(&en, "houses housing"), first);
+        assert_eq!(run(&de, "houses housing"), de.terms("houses housing"));
+        assert_eq!(run(&en, "houses housing"), first);
+    }
+
+    #[test]
+    fn language_names_parse_display_and_serde() {
+        assert_eq!(Language::ALL.len(), 18);
+        for l in Language::ALL {
+            assert_eq!(l.to_string().parse::<Language>().unwrap(), l);
+            assert_eq!(serde_json::to_string(&l).unwrap(), format!("\"{l}\""));
+            // Every language stems without panicking.
+            Analyzer::new(AnalyzerConfig {
+                stemmer: Some(l),
+                ..AnalyzerConfig::default()
+            })
+            .unwrap()
+            .terms("testing stemmers στρατιώτες солдаты");
+        }
+        assert_eq!("French".parse::<Language>().unwrap(), Language::French);
+        assert_eq!(Language::parse_stemmer("none").unwrap(), None);
+        let err = "klingon".parse::<Language>().unwrap_err().to_string();
+        assert!(err.contains("english") && err.contains("klingon"), "{err}");
+    }
+
+    #[test]
+    fn word_ngrams_come_in_order_and_span_removed_stop_words() {
+        let a = analyzer(AnalyzerConfig {
+            stop_words: StopWords::English,
+            word_ngrams: 3,
+            ..AnalyzerConfig::default()
+        });
+        assert_eq!(
+            a.terms("Cats of the hat eat fish"),
+            [
+                "cats",
+                "hat",
+                "eat",
+                "fish",
+                "cats hat",
+                "hat eat",
+                "eat fish",
+                "cats hat eat",
+                "hat eat fish"
+            ]
+        );
+        assert_eq!(a.terms("only"), Vec::<String>::new());
+        assert_eq!(a.terms("one word"), ["word"]);
+    }
+
+    #[test]
+    fn char_ngrams_follow_char_wb_and_never_collide_with_words() {
+        let a = analyzer(AnalyzerConfig {
+            char_ngrams: Some((2, 4)),
+            ..AnalyzerConfig::default()
+        });
+        // Python: TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4)) on "ab" gives
+        // " a", "ab", "b ", " ab", "ab ", " ab " — here each prefixed with '#'.
+        assert_eq!(
+            a.terms("Ab"),
+            ["ab", "# a", "#ab", "#b ", "# ab", "#ab ", "# ab "]
+        );
+        // A padded word shorter than n is emitted once, whole.
+        let b = analyzer(AnalyzerConfig {
+            char_ngrams: Some((4, 6)),
+            ..AnalyzerConfig::default()
+        });
+        assert_eq!(b.terms("é"), ["é", "# é "]);
+
+        // No word term ever starts with or contains the prefix, whatever the text.
+        let text = "C# #hashtag a#b ##  x#\u{301} Zürich's #café";
+        let words = words_only().terms(text);
+        assert!(
+            words.iter().all(|w| !w.contains(CHAR_NGRAM_PREFIX)),
+            "{words:?}"
+        );
+        let mixed = analyzer(AnalyzerConfig {
+            char_ngrams: Some((1, 3)),
+            stemmer: Some(Language::English),
+            ..AnalyzerConfig::default()
+        })
+        .terms(text);
+        let (chars, words): (Vec<_>, Vec<_>) =
+            mixed.iter().partition(|t| t.starts_with(CHAR_NGRAM_PREFIX));
+        assert!(!chars.is_empty() && !words.is_empty());
+        assert!(words.iter().all(|w| !w.contains(CHAR_NGRAM_PREFIX)));
+    }
+
+    #[test]
+    fn char_ngrams_use_unstemmed_tokens() {
+        let a = analyzer(AnalyzerConfig {
+            stemmer: Some(Language::English),
+            char_ngrams: Some((5, 5)),
+            ..AnalyzerConfig::default()
+        });
+        assert_eq!(a.terms("cats"), ["cat", "# cats", "#cats "]);
+    }
+
+    #[test]
+    fn config_checks_ranges_and_round_trips_through_serde() {
+        let config = AnalyzerConfig {
+            lowercase: false,
+            stop_words: StopWords::Custom(vec!["x".into()]),
+            stemmer: Some(Language::Russian),
+            word_ngrams: 2,
+            char_ngrams: Some((2, 5)),
+        };
+        config.check().unwrap();
+        let json = serde_json::to_string(&config).unwrap();
+        assert_eq!(
+            serde_json::from_str::<AnalyzerConfig>(&json).unwrap(),
+            config
+        );
+        let bytes = postcard::to_stdvec(&config).unwrap();
+        assert_eq!(
+            postcard::from_bytes::<AnalyzerConfig>(&bytes).unwrap(),
+            config
+        );
+
+        for bad in [
+            AnalyzerConfig {
+                word_ngrams: 0,
+                ..AnalyzerConfig::default()
+            },
+            AnalyzerConfig {
+                word_ngrams: MAX_WORD_NGRAMS + 1,
+                ..AnalyzerConfig::default()
+            },
+            AnalyzerConfig {
+                char_ngrams: Some((0, 3)),
+                ..AnalyzerConfig::default()
+            },
+            AnalyzerConfig {
+                char_ngrams: Some((4, 3)),
+                ..AnalyzerConfig::default()
+            },
+        ] {
+            assert!(matches!(
+                Analyzer::new(bad).unwrap_err(),
+                Error::InvalidParam { .. }
+            ));
+        }
     }
 }

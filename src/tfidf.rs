@@ -1,15 +1,129 @@
-//! TODO(helper): TF-IDF vectorizer.
-use crate::analyzer::Analyzer;
-use crate::error::Result;
-use crate::sparse::CsrMatrix;
+//! TF-IDF vectorizer: terms → sparse, L2-normalized rows over a vocabulary fitted on the training data.
+//!
+//! # Formulas (as implemented)
+//!
+//! For a document d, a term t of the vocabulary, n training documents and df(t) the number of training
+//! documents containing t:
+//!
+//! - tf(t, d) = count(t, d), or 1 + ln(count(t, d)) with `sublinear_tf`;
+//! - idf(t) = ln((1 + n) / (1 + df(t))) + 1 (smooth IDF), computed once at fit time, stored in the model
+//!   as `f32`, and never recomputed from the documents being transformed;
+//! - w(t, d) = tf(t, d) · idf(t), rounded to `f32`;
+//! - with `norm`, each row is divided by its Euclidean norm (computed in `f64`); a row with no known
+//!   term stays empty.
+//!
+//! These are scikit-learn's `TfidfVectorizer(smooth_idf=True, norm="l2")` formulas; tests compare with
+//! its numbers. Terms absent from the vocabulary are ignored.
+//!
+//! # Vocabulary
+//!
+//! Term ids are assigned in sorted (byte, i.e. code point) order of the terms that survive the filters,
+//! so a vocabulary depends only on the corpus and the parameters, never on thread count or hashing.
+//! Filters, in order: `min_df` ≤ df(t) ≤ `max_df` (a fraction f means f · n documents), then
+//! `max_features` keeps the terms with the highest total count over the corpus, ties going to the
+//! term that sorts first.
+//!
+//! # Parameters ([`TfidfParams`])
+//!
+//! | name | default | meaning | range |
+//! |---|---|---|---|
+//! | `min_df` | `Count(1)` | drop terms in fewer documents | count ≥ 1, or fraction in [0, 1] |
+//! | `max_df` | `Fraction(1.0)` | drop terms in more documents | count ≥ 1, or fraction in [0, 1] |
+//! | `max_features` | `None` | keep only this many most frequent terms | ≥ 1 |
+//! | `sublinear_tf` | `false` | tf = 1 + ln(count) instead of count | |
+//! | `norm` | `true` | L2-normalize each row | |
+//!
+//! # Speed and determinism
+//!
+//! Fitting analyzes each document once: documents are counted in parallel in fixed chunks of
+//! consecutive documents, each chunk interning its terms locally; the chunks' vocabularies are then merged
+//! in order, filtered and sorted, and the training rows are rebuilt from the chunks' counts. Transforming
+//! looks each term up in an open-addressing index over the vocabulary (one string arena, no per-term
+//! allocation); a document's look-ups are batched so that their cache misses overlap, which is what
+//! bounds speed on a large vocabulary. Nothing is allocated per token;
+//! a row is built by sorting its term ids, never through a vocabulary-sized dense vector. Every row is
+//! computed by the same sequential code whatever the thread count, so output is identical with 1 or
+//! many threads.
 
-#[derive(Clone, Debug, PartialEq)]
+use crate::analyzer::{Analyzer, AnalyzerConfig, Scratch, hash_str};
+use crate::error::{Error, Result};
+use crate::sparse::CsrMatrix;
+use rayon::prelude::*;
+use serde::de::{self, DeserializeSeed, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+use std::str::FromStr;
+
+// Documents per parallel work unit. Fixed, so that the work split is the same on every machine.
+const FIT_CHUNK: usize = 512;
+const TRANSFORM_CHUNK: usize = 256;
+
+/// A document-frequency bound: an absolute number of documents or a fraction of the corpus.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub enum DocFreq {
     Count(usize),
     Fraction(f64),
 }
 
-#[derive(Clone, Debug, PartialEq)]
+impl DocFreq {
+    fn check(self, name: &'static str) -> Result<()> {
+        let ok = match self {
+            DocFreq::Count(c) => c >= 1,
+            DocFreq::Fraction(f) => (0.0..=1.0).contains(&f),
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::param(
+                name,
+                self,
+                "a document count >= 1 or a fraction in [0, 1]",
+            ))
+        }
+    }
+
+    // A bound in documents; kept fractional, as scikit-learn compares df with `fraction * n` unrounded.
+    fn documents(self, n_docs: usize) -> f64 {
+        match self {
+            DocFreq::Count(c) => c as f64,
+            DocFreq::Fraction(f) => f * n_docs as f64,
+        }
+    }
+}
+
+impl fmt::Display for DocFreq {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DocFreq::Count(c) => write!(f, "{c}"),
+            DocFreq::Fraction(x) => write!(f, "{x:?}"),
+        }
+    }
+}
+
+/// "5" is a count; "0.5" and "1.0" (anything with a point or exponent) are fractions.
+impl FromStr for DocFreq {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<DocFreq> {
+        let t = s.trim();
+        let parsed = if t.bytes().all(|b| b.is_ascii_digit()) {
+            t.parse().ok().map(DocFreq::Count)
+        } else {
+            t.parse().ok().map(DocFreq::Fraction)
+        };
+        match parsed {
+            Some(d) => d.check("document frequency").map(|()| d),
+            None => Err(Error::param(
+                "document frequency",
+                s,
+                "a document count >= 1 (\"5\") or a fraction in [0, 1] (\"0.5\")",
+            )),
+        }
+    }
+}
+
+/// Vectorizer settings; see the module docs for the table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TfidfParams {
     pub min_df: DocFreq,
     pub max_df: DocFreq,
@@ -18,23 +132,1096 @@ pub struct TfidfParams {
     pub norm: bool,
 }
 
-pub struct TfidfVectorizer {
-    pub analyzer: Analyzer,
-    pub terms: Vec<String>,
-    pub idf: Vec<f32>,
+impl Default for TfidfParams {
+    fn default() -> Self {
+        TfidfParams {
+            min_df: DocFreq::Count(1),
+            max_df: DocFreq::Fraction(1.0),
+            max_features: None,
+            sublinear_tf: false,
+            norm: true,
+        }
+    }
+}
+
+/// One chunk's term counts: rows of (local term id, count), sorted by local id.
+struct ChunkCounts {
+    terms: Vocabulary,
+    hashes: Vec<u64>,
+    indptr: Vec<usize>,
+    ids: Vec<u32>,
+    counts: Vec<u32>,
 }
 
 impl TfidfParams {
+    /// Checks each parameter's range.
+    pub fn check(&self) -> Result<()> {
+        self.min_df.check("min_df")?;
+        self.max_df.check("max_df")?;
+        if self.max_features == Some(0) {
+            return Err(Error::param("max_features", 0, "at least 1"));
+        }
+        Ok(())
+    }
+
+    /// Fits the vocabulary and IDF on `texts` and returns the vectorizer with the training matrix
+    /// (one row per text, equal to what [`TfidfVectorizer::transform`] gives for the same texts).
     pub fn fit_transform(
         &self,
-        _analyzer: Analyzer,
-        _texts: &[&str],
+        analyzer: Analyzer,
+        texts: &[&str],
     ) -> Result<(TfidfVectorizer, CsrMatrix)> {
-        todo!()
+        self.check()?;
+        let n_docs = texts.len();
+        if n_docs == 0 {
+            return Err(Error::param(
+                "documents",
+                0,
+                "at least one document to fit on",
+            ));
+        }
+        let (min_docs, max_docs) = (self.min_df.documents(n_docs), self.max_df.documents(n_docs));
+        if max_docs < min_docs {
+            return Err(Error::param(
+                "max_df",
+                self.max_df,
+                format!(
+                    "at least min_df ({}) in documents, for {n_docs} documents",
+                    self.min_df
+                ),
+            ));
+        }
+
+        let mut chunks: Vec<ChunkCounts> = texts
+            .par_chunks(FIT_CHUNK)
+            .map_init(Scratch::default, |scratch, chunk| {
+                count_chunk(&analyzer, chunk, scratch)
+            })
+            .collect();
+
+        // Merge in chunk order into provisional ids; `local_to_tmp[c][local]` maps chunk c's ids.
+        // Sized for the worst case (no term shared between chunks), so the table never grows.
+        let mut all = Vocabulary::with_capacity(chunks.iter().map(|c| c.terms.len()).sum());
+        let (mut df, mut total) = (Vec::<u32>::new(), Vec::<u64>::new());
+        let mut local_to_tmp: Vec<Vec<u32>> = Vec::with_capacity(chunks.len());
+        for chunk in &mut chunks {
+            let terms = std::mem::take(&mut chunk.terms);
+            let hashes = std::mem::take(&mut chunk.hashes);
+            let mut map: Vec<u32> = Vec::with_capacity(terms.len());
+            for (block, hashes) in hashes.chunks(64).enumerate() {
+                all.touch(hashes);
+                for (k, &hash) in hashes.iter().enumerate() {
+                    map.push(all.intern(terms.term((block * 64 + k) as u32), hash));
+                }
+            }
+            df.resize(all.len(), 0);
+            total.resize(all.len(), 0);
+            for (&local, &count) in chunk.ids.iter().zip(&chunk.counts) {
+                let t = map[local as usize] as usize;
+                df[t] += 1;
+                total[t] += count as u64;
+            }
+            local_to_tmp.push(map);
+        }
+        if all.len() == 0 {
+            return Err(Error::param(
+                "documents",
+                format!("{n_docs} documents"),
+                "at least one term: the documents are empty, or hold only punctuation or stop words",
+            ));
+        }
+
+        let mut kept: Vec<u32> = (0..all.len() as u32)
+            .filter(|&t| (min_docs..=max_docs).contains(&(df[t as usize] as f64)))
+            .collect();
+        if kept.is_empty() {
+            return Err(Error::param(
+                "min_df/max_df",
+                format!("min_df={} max_df={}", self.min_df, self.max_df),
+                format!(
+                    "bounds that keep at least one term ({n_docs} documents): lower min_df or raise max_df"
+                ),
+            ));
+        }
+        let by_term = |a: &u32, b: &u32| all.term(*a).cmp(all.term(*b));
+        if let Some(limit) = self.max_features
+            && kept.len() > limit
+        {
+            kept.par_sort_unstable_by(|a, b| {
+                total[*b as usize]
+                    .cmp(&total[*a as usize])
+                    .then_with(|| by_term(a, b))
+            });
+            kept.truncate(limit);
+        }
+        kept.par_sort_unstable_by(by_term);
+
+        let mut tmp_to_id = vec![u32::MAX; all.len()];
+        let mut vocab = Vocabulary::default();
+        let mut idf = Vec::with_capacity(kept.len());
+        for (id, &t) in kept.iter().enumerate() {
+            tmp_to_id[t as usize] = id as u32;
+            vocab.push(all.term(t));
+            idf.push(smooth_idf(n_docs, df[t as usize] as usize));
+        }
+        drop(all);
+        vocab
+            .build_index()
+            .map_err(|e| Error::param("vocabulary", e, "unique terms"))?;
+        let vectorizer = TfidfVectorizer {
+            analyzer,
+            params: self.clone(),
+            vocab,
+            idf,
+        };
+
+        let parts: Vec<CsrMatrix> = chunks
+            .par_iter()
+            .zip(&local_to_tmp)
+            .map(|(chunk, map)| vectorizer.chunk_rows(chunk, map, &tmp_to_id))
+            .collect();
+        let matrix = concat_rows(vectorizer.vocabulary_size(), parts);
+        Ok((vectorizer, matrix))
     }
 }
+
+fn count_chunk(analyzer: &Analyzer, texts: &[&str], scratch: &mut Scratch) -> ChunkCounts {
+    let mut out = ChunkCounts {
+        terms: Vocabulary::default(),
+        hashes: Vec::new(),
+        indptr: vec![0],
+        ids: Vec::new(),
+        counts: Vec::new(),
+    };
+    let mut doc: Vec<u32> = Vec::new();
+    let mut batch = std::mem::take(&mut scratch.batch);
+    for text in texts {
+        doc.clear();
+        batch.clear();
+        analyzer.for_each_term(text, scratch, |term| batch.push(term));
+        out.terms.touch(&batch.hashes);
+        doc.extend(
+            batch
+                .hashes
+                .iter()
+                .enumerate()
+                .map(|(i, &hash)| out.terms.intern(batch.term(i), hash)),
+        );
+        doc.sort_unstable();
+        for run in doc.chunk_by(|a, b| a == b) {
+            out.ids.push(run[0]);
+            out.counts.push(run.len() as u32);
+        }
+        out.indptr.push(out.ids.len());
+    }
+    scratch.batch = batch;
+    out.hashes = (0..out.terms.len() as u32)
+        .map(|id| hash_str(out.terms.term(id)))
+        .collect();
+    out
+}
+
+fn smooth_idf(n_docs: usize, df: usize) -> f32 {
+    (((1 + n_docs) as f64 / (1 + df) as f64).ln() + 1.0) as f32
+}
+
+fn concat_rows(ncols: usize, parts: Vec<CsrMatrix>) -> CsrMatrix {
+    let mut out = CsrMatrix::new(ncols);
+    for part in &parts {
+        out.append(part);
+    }
+    out
+}
+
+/// Terms in id order, stored as one string, with an open-addressing index from term to id. Used both
+/// to intern terms while counting and as the fitted vocabulary.
+#[derive(Default, Clone)]
+struct Vocabulary {
+    text: String,
+    ends: Vec<usize>,
+    // Each slot packs (low 32 bits of the term's hash) << 32 | id, or is EMPTY. The slot of a term is
+    // chosen by the top bits of its hash; the stored low bits reject most mismatches without touching
+    // the term text, which is usually a cache miss away.
+    slots: Vec<u64>,
+    shift: u32,
+}
+
+const EMPTY: u64 = u64::MAX;
+
+impl Vocabulary {
+    #[inline]
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    #[inline]
+    fn term(&self, id: u32) -> &str {
+        let id = id as usize;
+        let start = if id == 0 { 0 } else { self.ends[id - 1] };
+        &self.text[start..self.ends[id]]
+    }
+
+    /// An empty vocabulary whose index holds `n` terms without growing.
+    fn with_capacity(n: usize) -> Vocabulary {
+        let size = (n * 2).max(16).next_power_of_two();
+        Vocabulary {
+            slots: vec![EMPTY; size],
+            shift: 64 - size.trailing_zeros(),
+            ..Vocabulary::default()
+        }
+    }
+
+    /// Appends a term without indexing it; call `build_index` afterwards.
+    fn push(&mut self, term: &str) {
+        self.text.push_str(term);
+        self.ends.push(self.text.len());
+    }
+
+    /// Rebuilds the index for the current terms; fails on a duplicate term (only possible in a
+    /// damaged model file).
+    fn build_index(&mut self) -> std::result::Result<(), String> {
+        let size = (self.len() * 2).max(16).next_power_of_two();
+        self.shift = 64 - size.trailing_zeros();
+        self.slots.clear();
+        self.slots.resize(size, EMPTY);
+        for id in 0..self.len() as u32 {
+            let term = self.term(id);
+            let hash = hash_str(term);
+            match self.find(term, hash) {
+                Ok(_) => return Err(format!("duplicate term {term:?}")),
+                Err(slot) => self.slots[slot] = pack(hash, id),
+            }
+        }
+        Ok(())
+    }
+
+    /// Doubles the index for terms known to be unique.
+    fn grow(&mut self) {
+        let size = (self.slots.len() * 2).max(16);
+        self.shift = 64 - size.trailing_zeros();
+        self.slots.clear();
+        self.slots.resize(size, EMPTY);
+        for id in 0..self.len() as u32 {
+            let hash = hash_str(self.term(id));
+            let mut slot = (hash >> self.shift) as usize;
+            while self.slots[slot] != EMPTY {
+                slot = (slot + 1) & (size - 1);
+            }
+            self.slots[slot] = pack(hash, id);
+        }
+    }
+
+    /// The id of `term`, or the empty slot where it would go.
+    #[inline]
+    fn find(&self, term: &str, hash: u64) -> std::result::Result<u32, usize> {
+        let mask = self.slots.len() - 1;
+        let mut slot = (hash >> self.shift) as usize;
+        loop {
+            let entry = self.slots[slot];
+            if entry == EMPTY {
+                return Err(slot);
+            }
+            if (entry >> 32) as u32 == hash as u32 && self.term(entry as u32) == term {
+                return Ok(entry as u32);
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    #[inline]
+    fn id(&self, term: &str) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        self.find(term, hash_str(term)).ok()
+    }
+
+    /// The id of `term`, adding it if new. Ids are u32: beyond 2^32 - 1 terms (over 100 GB of
+    /// memory) they would wrap.
+    /// Loads, for every hash, its home slot and then the bounds and first byte of the term found there,
+    /// in three passes of independent loads: the cache misses of a document's look-ups then overlap
+    /// instead of being paid one after another inside `find`. Only a hint; results do not depend on it.
+    fn touch(&self, hashes: &[u64]) {
+        if self.slots.is_empty() {
+            return;
+        }
+        let home = |h: u64| self.slots[(h >> self.shift) as usize];
+        let candidate = |h: u64| {
+            let entry = home(h);
+            (entry != EMPTY && (entry >> 32) as u32 == h as u32).then_some(entry as u32 as usize)
+        };
+        let mut sink = hashes.iter().fold(0, |acc, &h| acc ^ home(h));
+        for &h in hashes {
+            if let Some(id) = candidate(h) {
+                sink ^= self.ends[id] as u64;
+                if id > 0 {
+                    sink ^= self.ends[id - 1] as u64;
+                }
+            }
+        }
+        for &h in hashes {
+            if let Some(id) = candidate(h) {
+                let start = if id == 0 { 0 } else { self.ends[id - 1] };
+                sink ^= self.text.as_bytes().get(start).copied().unwrap_or(0) as u64;
+            }
+        }
+        std::hint::black_box(sink);
+    }
+
+    #[inline]
+    fn intern(&mut self, term: &str, hash: u64) -> u32 {
+        // Keeps the load factor at or below 1/2, so probe sequences stay short.
+        if (self.len() + 1) * 2 > self.slots.len() {
+            self.grow();
+        }
+        match self.find(term, hash) {
+            Ok(id) => id,
+            Err(slot) => {
+                let id = self.len() as u32;
+                self.push(term);
+                self.slots[slot] = pack(hash, id);
+                id
+            }
+        }
+    }
+}
+
+#[inline]
+fn pack(hash: u64, id: u32) -> u64 {
+    (hash << 32) | id as u64
+}
+
+/// A fitted vectorizer: analyzer, parameters, vocabulary and IDF. Serializes (serde) as its analyzer
+/// config, parameters, term list and IDF list; the term index is rebuilt on loading.
+#[derive(Clone)]
+pub struct TfidfVectorizer {
+    analyzer: Analyzer,
+    params: TfidfParams,
+    vocab: Vocabulary,
+    idf: Vec<f32>,
+}
+
 impl TfidfVectorizer {
-    pub fn transform(&self, _texts: &[&str]) -> CsrMatrix {
-        todo!()
+    /// One row per text, in order. Parallel; the result does not depend on the number of threads.
+    pub fn transform(&self, texts: &[&str]) -> CsrMatrix {
+        let parts: Vec<CsrMatrix> = texts
+            .par_chunks(TRANSFORM_CHUNK)
+            .map_init(
+                || (Scratch::default(), Vec::new(), Vec::new()),
+                |(scratch, indices, values), chunk| {
+                    let mut part = CsrMatrix::new(self.vocabulary_size());
+                    for text in chunk {
+                        self.transform_one(text, scratch, indices, values);
+                        part.push_row(indices, values);
+                    }
+                    part
+                },
+            )
+            .collect();
+        concat_rows(self.vocabulary_size(), parts)
+    }
+
+    /// The row of one text, written into `indices` (strictly increasing term ids) and `values`.
+    /// Allocates nothing once the buffers have grown.
+    pub fn transform_one(
+        &self,
+        text: &str,
+        scratch: &mut Scratch,
+        indices: &mut Vec<u32>,
+        values: &mut Vec<f32>,
+    ) {
+        indices.clear();
+        values.clear();
+        let mut batch = std::mem::take(&mut scratch.batch);
+        batch.clear();
+        self.analyzer
+            .for_each_term(text, scratch, |term| batch.push(term));
+        if !self.vocab.slots.is_empty() {
+            self.vocab.touch(&batch.hashes);
+            for (i, &hash) in batch.hashes.iter().enumerate() {
+                if let Ok(id) = self.vocab.find(batch.term(i), hash) {
+                    indices.push(id);
+                }
+            }
+        }
+        scratch.batch = batch;
+        indices.sort_unstable();
+        // Run-length encode in place: `kept` entries of `indices` are final.
+        let (mut kept, mut i) = (0, 0);
+        while i < indices.len() {
+            let id = indices[i];
+            let run = indices[i..].iter().take_while(|&&j| j == id).count();
+            indices[kept] = id;
+            values.push(self.weight(id, run));
+            kept += 1;
+            i += run;
+        }
+        indices.truncate(kept);
+        self.normalize(values);
+    }
+
+    /// Rows of a fitting chunk, from its counts, with the same arithmetic as `transform_one`.
+    fn chunk_rows(
+        &self,
+        chunk: &ChunkCounts,
+        local_to_tmp: &[u32],
+        tmp_to_id: &[u32],
+    ) -> CsrMatrix {
+        let mut part = CsrMatrix::new(self.vocabulary_size());
+        let mut pairs: Vec<(u32, u32)> = Vec::new();
+        let (mut indices, mut values) = (Vec::new(), Vec::new());
+        for w in chunk.indptr.windows(2) {
+            pairs.clear();
+            pairs.extend(
+                chunk.ids[w[0]..w[1]]
+                    .iter()
+                    .zip(&chunk.counts[w[0]..w[1]])
+                    .map(|(&local, &count)| {
+                        (tmp_to_id[local_to_tmp[local as usize] as usize], count)
+                    })
+                    .filter(|&(id, _)| id != u32::MAX),
+            );
+            pairs.sort_unstable();
+            indices.clear();
+            values.clear();
+            for &(id, count) in &pairs {
+                indices.push(id);
+                values.push(self.weight(id, count as usize));
+            }
+            self.normalize(&mut values);
+            part.push_row(&indices, &values);
+        }
+        part
+    }
+
+    #[inline]
+    fn weight(&self, id: u32, count: usize) -> f32 {
+        let count = count as f64;
+        let tf = if self.params.sublinear_tf {
+            1.0 + count.ln()
+        } else {
+            count
+        };
+        (tf * self.idf[id as usize] as f64) as f32
+    }
+
+    fn normalize(&self, values: &mut [f32]) {
+        if !self.params.norm {
+            return;
+        }
+        let norm = values
+            .iter()
+            .map(|&v| v as f64 * v as f64)
+            .sum::<f64>()
+            .sqrt();
+        if norm > 0.0 {
+            values
+                .iter_mut()
+                .for_each(|v| *v = (*v as f64 / norm) as f32);
+        }
+    }
+
+    /// Number of terms; also the number of columns of every matrix this vectorizer produces.
+    pub fn vocabulary_size(&self) -> usize {
+        self.vocab.len()
+    }
+
+    /// The term with id `id` (panics if `id >= vocabulary_size()`).
+    pub fn term(&self, id: u32) -> &str {
+        self.vocab.term(id)
+    }
+
+    /// The id of `term`, if it is in the vocabulary.
+    pub fn id(&self, term: &str) -> Option<u32> {
+        self.vocab.id(term)
+    }
+
+    /// The stored IDF of term `id` (panics if `id >= vocabulary_size()`).
+    pub fn idf(&self, id: u32) -> f32 {
+        self.idf[id as usize]
+    }
+
+    pub fn analyzer(&self) -> &Analyzer {
+        &self.analyzer
+    }
+
+    pub fn params(&self) -> &TfidfParams {
+        &self.params
+    }
+}
+
+impl PartialEq for TfidfVectorizer {
+    fn eq(&self, other: &Self) -> bool {
+        self.analyzer == other.analyzer
+            && self.params == other.params
+            && self.vocab.text == other.vocab.text
+            && self.vocab.ends == other.vocab.ends
+            && self.idf == other.idf
+    }
+}
+
+impl fmt::Debug for TfidfVectorizer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TfidfVectorizer")
+            .field("analyzer", self.analyzer.config())
+            .field("params", &self.params)
+            .field("vocabulary_size", &self.vocabulary_size())
+            .finish_non_exhaustive()
+    }
+}
+
+// The serialized form. `terms` is a plain sequence of strings on the wire.
+#[derive(Serialize)]
+struct ReprOut<'a> {
+    analyzer: &'a AnalyzerConfig,
+    params: &'a TfidfParams,
+    terms: TermsOut<'a>,
+    idf: &'a [f32],
+}
+
+#[derive(Deserialize)]
+struct ReprIn {
+    analyzer: AnalyzerConfig,
+    params: TfidfParams,
+    terms: TermsIn,
+    idf: Vec<f32>,
+}
+
+struct TermsOut<'a>(&'a Vocabulary);
+
+impl Serialize for TermsOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_seq((0..self.0.len() as u32).map(|id| self.0.term(id)))
+    }
+}
+
+// Deserialized straight into one string, so loading a large vocabulary costs no allocation per term.
+struct TermsIn(Vocabulary);
+
+impl<'de> Deserialize<'de> for TermsIn {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct SeqVisitor;
+        impl<'de> Visitor<'de> for SeqVisitor {
+            type Value = Vocabulary;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a sequence of terms")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<Vocabulary, A::Error> {
+                let mut vocab = Vocabulary::default();
+                if let Some(n) = seq.size_hint() {
+                    // Bounded: a damaged length must not trigger a huge allocation.
+                    vocab.ends.reserve(n.min(1 << 20));
+                }
+                while seq.next_element_seed(AppendTerm(&mut vocab))?.is_some() {}
+                Ok(vocab)
+            }
+        }
+        d.deserialize_seq(SeqVisitor).map(TermsIn)
+    }
+}
+
+struct AppendTerm<'v>(&'v mut Vocabulary);
+
+impl<'de> DeserializeSeed<'de> for AppendTerm<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for AppendTerm<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a term")
+    }
+    fn visit_str<E: de::Error>(self, term: &str) -> std::result::Result<(), E> {
+        self.0.push(term);
+        Ok(())
+    }
+}
+
+impl Serialize for TfidfVectorizer {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        ReprOut {
+            analyzer: self.analyzer.config(),
+            params: &self.params,
+            terms: TermsOut(&self.vocab),
+            idf: &self.idf,
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for TfidfVectorizer {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let repr = ReprIn::deserialize(d)?;
+        let mut vocab = repr.terms.0;
+        if vocab.len() != repr.idf.len() {
+            return Err(de::Error::custom(format!(
+                "{} terms but {} IDF values",
+                vocab.len(),
+                repr.idf.len()
+            )));
+        }
+        if repr.idf.iter().any(|v| !v.is_finite()) {
+            return Err(de::Error::custom("a non-finite IDF value"));
+        }
+        repr.params.check().map_err(de::Error::custom)?;
+        let analyzer = Analyzer::new(repr.analyzer).map_err(de::Error::custom)?;
+        vocab.build_index().map_err(de::Error::custom)?;
+        Ok(TfidfVectorizer {
+            analyzer,
+            params: repr.params,
+            vocab,
+            idf: repr.idf,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyzer::StopWords;
+
+    // The corpus of the scikit-learn comparisons. Every word has two or more characters and no
+    // apostrophe or inner period, so scikit-learn's default token_pattern r"(?u)\b\w\w+\b" and UAX #29
+    // segmentation give the same tokens.
+    const DOCS: [&str; 5] = [
+        "The quick brown fox jumps over the lazy dog",
+        "The lazy dog barks and the brown fox runs",
+        "Quick quick quick: the brown dog sleeps",
+        "An old dog and an old fox, lazy in 2024",
+        "Foxes and dogs are not the same animals",
+    ];
+
+    fn fit(
+        params: &TfidfParams,
+        config: AnalyzerConfig,
+        docs: &[&str],
+    ) -> (TfidfVectorizer, CsrMatrix) {
+        params
+            .fit_transform(Analyzer::new(config).unwrap(), docs)
+            .unwrap()
+    }
+
+    fn assert_rows(m: &CsrMatrix, expected: &[&[(u32, f64)]]) {
+        assert_eq!(m.nrows(), expected.len());
+        for (i, want) in expected.iter().enumerate() {
+            let row = m.row(i);
+            assert_eq!(
+                row.indices,
+                want.iter().map(|e| e.0).collect::<Vec<_>>(),
+                "row {i}"
+            );
+            for (&got, &(j, want)) in row.values.iter().zip(*want) {
+                assert!(
+                    (got as f64 - want).abs() < 1e-6,
+                    "row {i} col {j}: {got} vs {want}"
+                );
+            }
+        }
+    }
+
+    fn assert_idf(v: &TfidfVectorizer, terms: &[&str], idf: &[f64]) {
+        let got: Vec<&str> = (0..v.vocabulary_size() as u32).map(|i| v.term(i)).collect();
+        assert_eq!(got, terms);
+        for (i, &want) in idf.iter().enumerate() {
+            assert!((v.idf(i as u32) as f64 - want).abs() < 1e-6, "idf {i}");
+        }
+    }
+
+    // Expected numbers: scikit-learn 1.9.1 (numpy 2.4.6),
+    //   v = TfidfVectorizer(); X = v.fit_transform(DOCS)
+    // printing v.get_feature_names_out(), v.idf_ and X's rows as (column, value) rounded to 9 decimals;
+    // the last block is v.transform(["zebra dog dog", "unknown words only"]).
+    #[test]
+    fn matches_sklearn_defaults() {
+        let (v, m) = fit(&TfidfParams::default(), AnalyzerConfig::default(), &DOCS);
+        let (a, b, c, d) = (2.098612289, 1.405465108, 1.182321557, 1.693147181);
+        assert_idf(
+            &v,
+            &[
+                "2024", "an", "and", "animals", "are", "barks", "brown", "dog", "dogs", "fox",
+                "foxes", "in", "jumps", "lazy", "not", "old", "over", "quick", "runs", "same",
+                "sleeps", "the",
+            ],
+            &[
+                a, a, b, a, a, a, b, c, a, b, a, a, a, b, a, a, a, d, a, a, a, c,
+            ],
+        );
+        assert_rows(
+            &m,
+            &[
+                &[
+                    (6, 0.283423776),
+                    (7, 0.238425016),
+                    (9, 0.283423776),
+                    (12, 0.423202694),
+                    (13, 0.283423776),
+                    (16, 0.423202694),
+                    (17, 0.341437269),
+                    (21, 0.476850031),
+                ],
+                &[
+                    (2, 0.288704909),
+                    (5, 0.431088375),
+                    (6, 0.288704909),
+                    (7, 0.242867671),
+                    (9, 0.288704909),
+                    (13, 0.288704909),
+                    (18, 0.431088375),
+                    (21, 0.485735342),
+                ],
+                &[
+                    (6, 0.237648455),
+                    (7, 0.199917372),
+                    (17, 0.858876841),
+                    (20, 0.354851902),
+                    (21, 0.199917372),
+                ],
+                &[
+                    (0, 0.29281678),
+                    (1, 0.58563356),
+                    (2, 0.19610281),
+                    (7, 0.164967866),
+                    (9, 0.19610281),
+                    (11, 0.29281678),
+                    (13, 0.19610281),
+                    (15, 0.58563356),
+                ],
+                &[
+                    (2, 0.257468814),
+                    (3, 0.384447265),
+                    (4, 0.384447265),
+                    (8, 0.384447265),
+                    (10, 0.384447265),
+                    (14, 0.384447265),
+                    (19, 0.384447265),
+                    (21, 0.216590883),
+                ],
+            ],
+        );
+        let t = v.transform(&["zebra dog dog", "unknown words only"]);
+        assert_rows(&t, &[&[(7, 1.0)], &[]]);
+    }
+
+    // Expected numbers: scikit-learn 1.9.1,
+    //   v = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2); X = v.fit_transform(DOCS)
+    // printed as in `matches_sklearn_defaults`.
+    #[test]
+    fn matches_sklearn_sublinear_bigrams_min_df_2() {
+        let params = TfidfParams {
+            min_df: DocFreq::Count(2),
+            sublinear_tf: true,
+            ..TfidfParams::default()
+        };
+        let config = AnalyzerConfig {
+            word_ngrams: 2,
+            ..AnalyzerConfig::default()
+        };
+        let (v, m) = fit(&params, config, &DOCS);
+        let (b, c, d) = (1.405465108, 1.182321557, 1.693147181);
+        assert_idf(
+            &v,
+            &[
+                "and",
+                "brown",
+                "brown fox",
+                "dog",
+                "fox",
+                "lazy",
+                "lazy dog",
+                "quick",
+                "the",
+                "the brown",
+                "the lazy",
+            ],
+            &[b, b, d, c, b, b, d, d, c, d, d],
+        );
+        assert_rows(
+            &m,
+            &[
+                &[
+                    (1, 0.294353565),
+                    (2, 0.354604256),
+                    (3, 0.247619498),
+                    (4, 0.294353565),
+                    (5, 0.294353565),
+                    (6, 0.354604256),
+                    (7, 0.354604256),
+                    (8, 0.419256256),
+                    (10, 0.354604256),
+                ],
+                &[
+                    (0, 0.282374615),
+                    (1, 0.282374615),
+                    (2, 0.340173357),
+                    (3, 0.237542429),
+                    (4, 0.282374615),
+                    (5, 0.282374615),
+                    (6, 0.340173357),
+                    (8, 0.402194293),
+                    (9, 0.340173357),
+                    (10, 0.340173357),
+                ],
+                &[
+                    (1, 0.312221515),
+                    (3, 0.262650582),
+                    (7, 0.789350125),
+                    (8, 0.262650582),
+                    (9, 0.376129564),
+                ],
+                &[
+                    (0, 0.519337204),
+                    (3, 0.436882828),
+                    (4, 0.519337204),
+                    (5, 0.519337204),
+                ],
+                &[(0, 0.765240531), (8, 0.64374446)],
+            ],
+        );
+        assert_rows(
+            &v.transform(&["zebra dog dog", "unknown words only"]),
+            &[&[(3, 1.0)], &[]],
+        );
+    }
+
+    #[test]
+    fn transform_ignores_unseen_terms_and_keeps_fitted_idf() {
+        let (v, m) = fit(&TfidfParams::default(), AnalyzerConfig::default(), &DOCS);
+        let idf: Vec<f32> = (0..v.vocabulary_size() as u32).map(|i| v.idf(i)).collect();
+        // A batch where "dog" is in every document would give it a different IDF if recomputed.
+        let batch = ["dog fox", "dog zebra", "dog", "", "?!"];
+        let t = v.transform(&batch);
+        assert_eq!((t.nrows(), t.ncols()), (5, v.vocabulary_size()));
+        let (dog, fox) = (v.id("dog").unwrap(), v.id("fox").unwrap());
+        assert_eq!(v.id("zebra"), None);
+        let want = (v.idf(dog) as f64).hypot(v.idf(fox) as f64);
+        assert!((t.row(0).values[0] as f64 - v.idf(dog) as f64 / want).abs() < 1e-6);
+        assert_eq!(t.row(1).indices, [dog]);
+        assert_eq!(t.row(1).values, [1.0]);
+        assert_eq!((t.row(3).nnz(), t.row(4).nnz()), (0, 0));
+        assert_eq!(
+            (0..v.vocabulary_size() as u32)
+                .map(|i| v.idf(i))
+                .collect::<Vec<_>>(),
+            idf
+        );
+        // Training rows equal the rows transform gives for the training texts.
+        assert_eq!(v.transform(&DOCS), m);
+    }
+
+    #[test]
+    fn no_norm_gives_raw_tf_idf() {
+        let params = TfidfParams {
+            norm: false,
+            ..TfidfParams::default()
+        };
+        let (v, m) = fit(&params, AnalyzerConfig::default(), &DOCS);
+        let quick = v.id("quick").unwrap();
+        let row = m.row(2);
+        let k = row.indices.iter().position(|&j| j == quick).unwrap();
+        assert_eq!(row.values[k], (3.0 * v.idf(quick) as f64) as f32);
+    }
+
+    fn synthetic_corpus(n: usize) -> Vec<String> {
+        // A small deterministic generator, so the test corpus spans several fitting chunks.
+        let words = [
+            "alpha", "beta", "Gamma", "delta", "épsilon", "zeta", "ηta", "theta", "iota", "kappa",
+            "lambda", "mu",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        (0..n)
+            .map(|i| {
+                let len = 3 + i % 17;
+                (0..len)
+                    .map(|_| {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        words[(state % words.len() as u64) as usize]
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    + &format!(" doc{}", i % 301)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fit_transform_is_identical_with_1_and_4_threads() {
+        let corpus = synthetic_corpus(3 * FIT_CHUNK + 7);
+        let texts: Vec<&str> = corpus.iter().map(String::as_str).collect();
+        let params = TfidfParams {
+            min_df: DocFreq::Count(2),
+            max_df: DocFreq::Fraction(0.9),
+            max_features: Some(500),
+            sublinear_tf: true,
+            norm: true,
+        };
+        let config = AnalyzerConfig {
+            word_ngrams: 2,
+            char_ngrams: Some((3, 4)),
+            stemmer: Some(crate::analyzer::Language::English),
+            ..AnalyzerConfig::default()
+        };
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let (v, m) = fit(&params, config.clone(), &texts);
+                let t = v.transform(&texts);
+                (v, m, t)
+            })
+        };
+        let (v1, m1, t1) = run(1);
+        let (v4, m4, t4) = run(4);
+        assert_eq!(v1.vocabulary_size(), 500);
+        assert_eq!(v1, v4);
+        assert_eq!(m1, m4);
+        assert_eq!(t1, t4);
+        assert_eq!(m1, t1);
+    }
+
+    #[test]
+    fn serde_round_trip_gives_identical_transforms() {
+        let corpus = synthetic_corpus(700);
+        let texts: Vec<&str> = corpus.iter().map(String::as_str).collect();
+        let config = AnalyzerConfig {
+            stop_words: StopWords::Custom(vec!["mu".into()]),
+            word_ngrams: 3,
+            ..AnalyzerConfig::default()
+        };
+        let (v, m) = fit(&TfidfParams::default(), config, &texts);
+        let bytes = postcard::to_stdvec(&v).unwrap();
+        let back: TfidfVectorizer = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(back, v);
+        assert_eq!(back.transform(&texts), m);
+        for id in 0..v.vocabulary_size() as u32 {
+            assert_eq!(back.id(v.term(id)), Some(id));
+        }
+        let json = serde_json::to_string(&v).unwrap();
+        let back: TfidfVectorizer = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.transform(&texts), m);
+    }
+
+    #[test]
+    fn damaged_model_is_refused() {
+        let (v, _) = fit(&TfidfParams::default(), AnalyzerConfig::default(), &DOCS);
+        let mut json: serde_json::Value = serde_json::to_value(&v).unwrap();
+        json["terms"][1] = json["terms"][0].clone();
+        let err = serde_json::from_value::<TfidfVectorizer>(json.clone()).unwrap_err();
+        assert!(err.to_string().contains("duplicate term"), "{err}");
+        json["idf"] = serde_json::json!([1.0]);
+        assert!(serde_json::from_value::<TfidfVectorizer>(json).is_err());
+        let bytes = postcard::to_stdvec(&v).unwrap();
+        assert!(postcard::from_bytes::<TfidfVectorizer>(&bytes[..bytes.len() / 2]).is_err());
+    }
+
+    #[test]
+    fn max_features_keeps_most_frequent_then_first_in_term_order() {
+        let docs = ["b b b a", "c c a", "d d d"];
+        let params = TfidfParams {
+            max_features: Some(2),
+            ..TfidfParams::default()
+        };
+        // Totals: b 3, d 3, a 2, c 2 → b and d.
+        let (v, _) = fit(&params, AnalyzerConfig::default(), &docs);
+        assert_eq!((v.term(0), v.term(1)), ("b", "d"));
+        let params = TfidfParams {
+            max_features: Some(3),
+            ..TfidfParams::default()
+        };
+        let (v, _) = fit(&params, AnalyzerConfig::default(), &docs);
+        assert_eq!((v.term(0), v.term(1), v.term(2)), ("a", "b", "d"));
+    }
+
+    #[test]
+    fn document_frequency_bounds_filter_terms() {
+        let docs = ["a b", "a c", "a b d"];
+        let params = TfidfParams {
+            min_df: DocFreq::Count(2),
+            max_df: DocFreq::Fraction(0.8),
+            ..TfidfParams::default()
+        };
+        let (v, _) = fit(&params, AnalyzerConfig::default(), &docs);
+        assert_eq!(v.vocabulary_size(), 1);
+        assert_eq!(v.term(0), "b");
+    }
+
+    #[test]
+    fn empty_vocabulary_and_bad_bounds_are_clear_errors() {
+        let analyzer = || Analyzer::new(AnalyzerConfig::default()).unwrap();
+        let strict = TfidfParams {
+            min_df: DocFreq::Count(3),
+            ..TfidfParams::default()
+        };
+        let err = strict
+            .fit_transform(analyzer(), &["a b", "c d", "e"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("lower min_df or raise max_df"), "{err}");
+        let err = TfidfParams::default()
+            .fit_transform(analyzer(), &["", "?!"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("at least one term"), "{err}");
+        assert!(
+            TfidfParams::default()
+                .fit_transform(analyzer(), &[])
+                .is_err()
+        );
+        let crossed = TfidfParams {
+            min_df: DocFreq::Count(2),
+            max_df: DocFreq::Count(1),
+            ..TfidfParams::default()
+        };
+        assert!(crossed.fit_transform(analyzer(), &["a", "a"]).is_err());
+        let zero = TfidfParams {
+            max_features: Some(0),
+            ..TfidfParams::default()
+        };
+        assert!(zero.check().is_err());
+    }
+
+    #[test]
+    fn doc_freq_parses_counts_and_fractions() {
+        assert_eq!("5".parse::<DocFreq>().unwrap(), DocFreq::Count(5));
+        assert_eq!("1".parse::<DocFreq>().unwrap(), DocFreq::Count(1));
+        assert_eq!(" 0.5 ".parse::<DocFreq>().unwrap(), DocFreq::Fraction(0.5));
+        assert_eq!("1.0".parse::<DocFreq>().unwrap(), DocFreq::Fraction(1.0));
+        assert_eq!("1e-3".parse::<DocFreq>().unwrap(), DocFreq::Fraction(0.001));
+        for bad in ["0", "1.5", "-1", "-0.5", "NaN", "", "five"] {
+            assert!(bad.parse::<DocFreq>().is_err(), "{bad}");
+        }
+        assert_eq!(DocFreq::Fraction(1.0).to_string(), "1.0");
+        assert_eq!(DocFreq::Count(3).to_string(), "3");
+        let params = TfidfParams::default();
+        let bytes = postcard::to_stdvec(&params).unwrap();
+        assert_eq!(postcard::from_bytes::<TfidfParams>(&bytes).unwrap(), params);
+    }
+
+    #[test]
+    fn transform_one_reuses_buffers_and_sorts_ids() {
+        let config = AnalyzerConfig {
+            word_ngrams: 2,
+            ..AnalyzerConfig::default()
+        };
+        let (v, m) = fit(&TfidfParams::default(), config, &DOCS);
+        let mut scratch = Scratch::default();
+        let (mut indices, mut values) = (Vec::new(), Vec::new());
+        for (i, text) in DOCS.iter().enumerate() {
+            v.transform_one(text, &mut scratch, &mut indices, &mut values);
+            assert!(indices.windows(2).all(|w| w[0] < w[1]));
+            assert_eq!(indices, m.row(i).indices);
+            assert_eq!(values, m.row(i).values);
+        }
+        v.transform_one("\u{0}\u{0}", &mut scratch, &mut indices, &mut values);
+        assert!(indices.is_empty() && values.is_empty());
     }
 }
