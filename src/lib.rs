@@ -1,8 +1,11 @@
-//! detente: offline text classification (TODO overview).
+//! detente: offline text classification (overview written once the pieces are merged).
 
 pub mod analyzer;
 pub mod error;
+pub mod format;
 pub mod io;
+pub mod metrics;
+pub mod model;
 pub mod models;
 pub mod sparse;
 pub mod stopwords;

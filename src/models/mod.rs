@@ -21,8 +21,10 @@ pub mod linfa_ref;
 pub mod logistic;
 pub mod naive_bayes;
 pub mod svm;
+pub mod threshold;
 
 pub use linear::{LinearModel, Link};
+pub use threshold::ThresholdRule;
 
 use crate::error::{Error, Result};
 use crate::sparse::CsrMatrix;
@@ -85,7 +87,7 @@ impl FromStr for Algorithm {
 ///
 /// | name | default | meaning | range |
 /// |---|---|---|---|
-/// | `c` | logreg 10, svm 0.5, linfa-logistic 10 | inverse L2 regularization strength | > 0 |
+/// | `c` | logreg 10, svm 1, linfa-logistic 10 | inverse L2 regularization strength | > 0 |
 /// | `alpha` | nb 0.01, cnb 0.3 | additive (Lidstone) smoothing | > 0 |
 /// | `max_iter` | logreg 200, svm 1000, linfa-logistic 100 | iteration cap of the solver | ≥ 1 |
 /// | `tol` | logreg 1e-4, svm 0.1, linfa-logistic 1e-4 | stopping tolerance of the solver | > 0 |
@@ -107,7 +109,7 @@ impl ModelParams {
     pub fn new(algorithm: Algorithm) -> Self {
         let (c, alpha, max_iter, tol) = match algorithm {
             Algorithm::LogReg => (10.0, 0.0, 200, 1e-4),
-            Algorithm::Svm => (0.5, 0.0, 1000, 0.1),
+            Algorithm::Svm => (1.0, 0.0, 1000, 0.1),
             Algorithm::Nb => (0.0, 0.01, 0, 0.0),
             Algorithm::Cnb => (0.0, 0.3, 0, 0.0),
             Algorithm::LinfaLogistic => (10.0, 0.0, 100, 1e-4),
@@ -187,6 +189,7 @@ impl ModelParams {
     ) -> Result<LinearModel> {
         self.check()?;
         check_shapes(x, y.len(), n_classes)?;
+        check_labels(y.iter(), n_classes)?;
         match self.algorithm {
             Algorithm::LogReg => logistic::fit_multinomial(x, y, n_classes, self),
             Algorithm::Svm => one_vs_rest(n_classes, Link::Margin, |c| {
@@ -208,6 +211,7 @@ impl ModelParams {
     ) -> Result<LinearModel> {
         self.check()?;
         check_shapes(x, y.len(), n_classes)?;
+        check_labels(y.iter().flatten(), n_classes)?;
         let link = match self.algorithm {
             Algorithm::Svm => Link::Margin,
             _ => Link::Sigmoid,
@@ -243,6 +247,17 @@ fn check_shapes(x: &CsrMatrix, n_targets: usize, n_classes: usize) -> Result<()>
         return Err(Error::param("classes", n_classes, "at least 2"));
     }
     Ok(())
+}
+
+fn check_labels<'a>(mut labels: impl Iterator<Item = &'a u32>, n_classes: usize) -> Result<()> {
+    match labels.find(|&&k| k as usize >= n_classes) {
+        Some(&k) => Err(Error::param(
+            "class",
+            k,
+            format!("a class id below {n_classes}"),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// A binary model: weights over the features and an intercept. Positive decision values mean "in the class".

@@ -1,0 +1,246 @@
+//! The command line as clap sees it. Values are checked and turned into library types by each verb.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Offline text classification: TF-IDF features and linear models, trained on your corpora.
+#[derive(Parser, Debug)]
+#[command(name = "detente", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Train a model on labeled documents.
+    #[command(after_help = TRAIN_EXAMPLES)]
+    Train(TrainArgs),
+    /// Classify documents: files, records of JSONL/CSV files, or stdin.
+    #[command(after_help = PREDICT_EXAMPLES)]
+    Predict(PredictArgs),
+    /// Evaluate a model on labeled documents: accuracy, F1 per class, confusion matrix.
+    #[command(after_help = EVAL_EXAMPLES)]
+    Eval(EvalArgs),
+    /// Show a model's heads, labels, vocabulary, parameters, provenance and most telling terms.
+    #[command(after_help = INSPECT_EXAMPLES)]
+    Inspect(InspectArgs),
+}
+
+const TRAIN_EXAMPLES: &str = "\
+Examples:
+  detente train --data ../shared/corpora/nyt-cap/train.jsonl --label-field label --output nyt.detente
+  detente train --data ../shared/corpora/20news-bydate/train --output 20news.detente
+  detente train --data ../shared/corpora/r8/r8-train-all-terms.txt --input-format tsv \\
+      --text-field Example --label-field Class --output r8.detente
+  detente train --data ../shared/corpora/reuters21578/train.jsonl --label-field labels --output reuters.detente";
+
+const PREDICT_EXAMPLES: &str = "\
+Examples:
+  detente predict --model nyt.detente article.txt
+  cat article.txt | detente predict --model nyt.detente --whole
+  printf 'Senate passes budget\\nStocks fall\\n' | detente predict --model nyt.detente --format jsonl
+  detente predict --model nyt.detente --top-k 3 --format json ../shared/corpora/nyt-cap/test.jsonl";
+
+const EVAL_EXAMPLES: &str = "\
+Examples:
+  detente eval --model nyt.detente --data ../shared/corpora/nyt-cap/test.jsonl
+  detente eval --model 20news.detente --data ../shared/corpora/20news-bydate/test --format json";
+
+const INSPECT_EXAMPLES: &str = "\
+Examples:
+  detente inspect nyt.detente
+  detente inspect nyt.detente --top-terms 20 --format json";
+
+/// Where documents come from and which fields to use.
+#[derive(Args, Debug, Clone)]
+pub struct InputArgs {
+    /// Input format; by default from the extension (.jsonl .csv .tsv .ft) or `folder` for a directory.
+    #[arg(long, value_name = "FORMAT", value_parser = ["jsonl", "csv", "tsv", "folder", "fasttext"])]
+    pub input_format: Option<String>,
+    /// JSON field or CSV/TSV column holding the text.
+    #[arg(long, default_value = "text", value_name = "NAME")]
+    pub text_field: String,
+}
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// Labeled training data (file or folder); repeat to combine several.
+    #[arg(long, required = true, value_name = "PATH")]
+    pub data: Vec<PathBuf>,
+    /// Label field or column; repeat for several heads over one vectorizer. A field holding lists makes a
+    /// multi-label head. Folder and fastText corpora have one field, `label`.
+    #[arg(long, default_value = "label", value_name = "NAME")]
+    pub label_field: Vec<String>,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Where to write the model (atomically).
+    #[arg(long, short, value_name = "MODEL")]
+    pub output: PathBuf,
+    /// Model type.
+    #[arg(long, default_value = "svm", value_parser = ["logreg", "svm", "nb", "cnb", "linfa-logistic"])]
+    pub algorithm: String,
+    /// Inverse regularization strength (logreg, svm, linfa-logistic). Default: logreg 10, svm 1,
+    /// linfa-logistic 10.
+    #[arg(long = "C", visible_alias = "c", value_name = "C")]
+    pub c: Option<f64>,
+    /// Smoothing of naive Bayes. Default: nb 0.01, cnb 0.3.
+    #[arg(long, value_name = "ALPHA")]
+    pub alpha: Option<f64>,
+    /// Iteration cap of the solver.
+    #[arg(long, value_name = "N")]
+    pub max_iter: Option<usize>,
+    /// Stopping tolerance of the solver.
+    #[arg(long, value_name = "TOL")]
+    pub tol: Option<f64>,
+    /// linfa-logistic only: number of features densified (the most frequent).
+    #[arg(long, value_name = "N")]
+    pub dense_features: Option<usize>,
+    /// Threshold of multi-label heads: `auto` (chosen by cross-validation on the training data to maximize
+    /// micro-F1), `natural` (SVM margin 0, probability 0.5), or a score.
+    #[arg(long, default_value = "auto", value_name = "auto|natural|SCORE")]
+    pub threshold: String,
+    /// Folds of the cross-validation behind `--threshold auto`.
+    #[arg(long, default_value_t = 3, value_name = "K")]
+    pub threshold_folds: usize,
+    /// Seed of every random choice; the same data, parameters and seed give the same model file.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    /// Print nothing on stderr but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Text analysis and TF-IDF settings (saved in the model).
+#[derive(Args, Debug, Clone)]
+pub struct AnalysisArgs {
+    /// Keep the case of words.
+    #[arg(long, help_heading = "Text analysis")]
+    pub no_lowercase: bool,
+    /// Stop words removed before stemming: `none`, `english` (built in), or a file with one word per line.
+    #[arg(
+        long,
+        default_value = "none",
+        value_name = "LIST|FILE",
+        help_heading = "Text analysis"
+    )]
+    pub stop_words: String,
+    /// Snowball stemmer language, or `none`.
+    #[arg(
+        long,
+        default_value = "none",
+        value_name = "LANGUAGE",
+        help_heading = "Text analysis"
+    )]
+    pub stemmer: String,
+    /// Word n-grams of lengths 1 to N.
+    #[arg(
+        long,
+        default_value_t = 2,
+        value_name = "N",
+        help_heading = "Text analysis"
+    )]
+    pub ngrams: usize,
+    /// Character n-grams within words, e.g. `2-5`; `none` for no character n-grams.
+    #[arg(
+        long,
+        default_value = "none",
+        value_name = "MIN-MAX",
+        help_heading = "Text analysis"
+    )]
+    pub char_ngrams: String,
+    /// Drop terms in fewer documents than this: a count (`2`) or a fraction of documents (`0.001`).
+    #[arg(
+        long,
+        default_value = "2",
+        value_name = "N|FRACTION",
+        help_heading = "TF-IDF"
+    )]
+    pub min_df: String,
+    /// Drop terms in more documents than this: a count or a fraction (`0.5`).
+    #[arg(
+        long,
+        default_value = "1.0",
+        value_name = "N|FRACTION",
+        help_heading = "TF-IDF"
+    )]
+    pub max_df: String,
+    /// Keep only the N most frequent terms.
+    #[arg(long, value_name = "N", help_heading = "TF-IDF")]
+    pub max_features: Option<usize>,
+    /// Use raw term counts instead of 1 + ln(count).
+    #[arg(long, help_heading = "TF-IDF")]
+    pub no_sublinear_tf: bool,
+    /// Do not L2-normalize document vectors.
+    #[arg(long, help_heading = "TF-IDF")]
+    pub no_norm: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PredictFormat {
+    Text,
+    Json,
+    Jsonl,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct PredictArgs {
+    /// The model file.
+    #[arg(long, short, value_name = "MODEL")]
+    pub model: PathBuf,
+    /// Files to classify: a plain file is one document; .jsonl/.csv/.tsv/.ft files and folders hold one
+    /// per record. `-` or nothing reads stdin, one document per line (see --whole, --input-format).
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// Read all of stdin as one document.
+    #[arg(long)]
+    pub whole: bool,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Show the K best labels of each head with their scores.
+    #[arg(long, default_value_t = 3, value_name = "K")]
+    pub top_k: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PredictFormat::Text)]
+    pub format: PredictFormat,
+}
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// The model file.
+    #[arg(long, short, value_name = "MODEL")]
+    pub model: PathBuf,
+    /// Labeled evaluation data; repeat to combine several.
+    #[arg(long, required = true, value_name = "PATH")]
+    pub data: Vec<PathBuf>,
+    /// Heads to evaluate (each read from the field of the same name); default: all.
+    #[arg(long, value_name = "NAME")]
+    pub head: Vec<String>,
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    /// Print nothing on stderr but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct InspectArgs {
+    /// The model file.
+    #[arg(value_name = "MODEL")]
+    pub model: PathBuf,
+    /// Terms listed per label.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub top_terms: usize,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}

@@ -1,0 +1,44 @@
+//! Verbs of the `detente` binary. `args` mirrors the flags; each verb validates them into library objects and
+//! calls the library. Exit codes: 0 success, 1 a data or model error, 2 a usage error (from clap).
+
+mod args;
+mod eval;
+mod inspect;
+mod output;
+mod predict;
+mod train;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+pub use args::Cli;
+
+/// Parses the command line and runs the verb.
+pub fn run() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    match cli.command {
+        args::Command::Train(a) => train::run(a),
+        args::Command::Predict(a) => predict::run(a),
+        args::Command::Eval(a) => eval::run(a),
+        args::Command::Inspect(a) => inspect::run(a),
+    }?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// True when the error comes from writing to a closed pipe (`detente predict … | head -1`).
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            || matches!(cause.downcast_ref::<detente::Error>(),
+                Some(detente::Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// A status line on stderr, unless quiet.
+pub(crate) fn status(quiet: bool, message: std::fmt::Arguments<'_>) {
+    if !quiet {
+        eprintln!("{message}");
+    }
+}

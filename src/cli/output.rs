@@ -1,0 +1,130 @@
+//! Writing predictions as text, JSON or JSON lines.
+
+use super::args::PredictFormat;
+use detente::model::HeadPrediction;
+use serde_json::{Map, Value, json};
+use std::io::{self, Write};
+
+/// Decodes bytes as UTF-8, replacing invalid sequences, without the trailing line end.
+pub fn text_of(bytes: Vec<u8>) -> String {
+    let mut text = match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    };
+    while text.ends_with(['\n', '\r']) {
+        text.pop();
+    }
+    text
+}
+
+/// Writes one record per document in the chosen format; `finish` closes a JSON array.
+pub struct PredictionWriter<W: Write> {
+    out: W,
+    format: PredictFormat,
+    written: usize,
+}
+
+impl<W: Write> PredictionWriter<W> {
+    pub fn new(out: W, format: PredictFormat) -> Self {
+        PredictionWriter {
+            out,
+            format,
+            written: 0,
+        }
+    }
+
+    pub fn write(&mut self, input: &str, heads: &[HeadPrediction], top_k: usize) -> io::Result<()> {
+        match self.format {
+            PredictFormat::Text => self.write_text(input, heads, top_k)?,
+            PredictFormat::Jsonl => {
+                serde_json::to_writer(&mut self.out, &record(input, heads, top_k))?;
+                self.out.write_all(b"\n")?;
+            }
+            PredictFormat::Json => {
+                self.out
+                    .write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
+                serde_json::to_writer_pretty(&mut self.out, &record(input, heads, top_k))?;
+            }
+        }
+        self.written += 1;
+        Ok(())
+    }
+
+    fn write_text(
+        &mut self,
+        input: &str,
+        heads: &[HeadPrediction],
+        top_k: usize,
+    ) -> io::Result<()> {
+        writeln!(self.out, "{input}")?;
+        let width = heads.iter().map(|h| h.head.len()).max().unwrap_or(0);
+        for head in heads {
+            let chosen: Vec<String> = head
+                .labels
+                .iter()
+                .map(|l| format!("{} ({:.3})", l.label, l.score))
+                .collect();
+            let chosen = if chosen.is_empty() {
+                "(no label)".to_string()
+            } else {
+                chosen.join(", ")
+            };
+            write!(self.out, "  {:<width$}  {chosen}", head.head)?;
+            if top_k > 1 {
+                let top: Vec<String> = head
+                    .top
+                    .iter()
+                    .map(|l| format!("{} {:.3}", l.label, l.score))
+                    .collect();
+                write!(self.out, "    [top: {}]", top.join(" | "))?;
+            }
+            writeln!(self.out)?;
+        }
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> io::Result<()> {
+        if self.format == PredictFormat::Json {
+            self.out
+                .write_all(if self.written == 0 { b"[]\n" } else { b"\n]\n" })?;
+        }
+        self.out.flush()
+    }
+}
+
+/// `{"input": ..., "heads": {HEAD: {"label": ..., "score": ..., "top": [...]}}}`; multi-label heads also carry
+/// `"labels"`, every label past the threshold (`label` is the best of them, or null).
+fn record(input: &str, heads: &[HeadPrediction], top_k: usize) -> Value {
+    let mut map = Map::new();
+    for head in heads {
+        let best = head.labels.first();
+        let mut h = json!({
+            "label": best.map(|l| l.label.as_str()),
+            "score": best.map(|l| l.score),
+            "top": head.top.iter().take(top_k).map(|l| json!({"label": l.label, "score": l.score})).collect::<Vec<_>>(),
+        });
+        if head.multi_label {
+            h["labels"] = head
+                .labels
+                .iter()
+                .map(|l| json!({"label": l.label, "score": l.score}))
+                .collect();
+        }
+        map.insert(head.head.clone(), h);
+    }
+    json!({"input": input, "heads": map})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_of_replaces_invalid_bytes_and_drops_the_line_end() {
+        assert_eq!(
+            text_of(b"caf\xe9 au lait\r\n".to_vec()),
+            "caf\u{fffd} au lait"
+        );
+        assert_eq!(text_of(b"plain".to_vec()), "plain");
+    }
+}

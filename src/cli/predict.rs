@@ -1,0 +1,151 @@
+//! `detente predict`: streams documents through the model in batches and writes each batch's predictions
+//! before reading more, so memory stays flat on endless input.
+
+use super::args::PredictArgs;
+use super::output::{self, PredictionWriter};
+use super::train::read_options;
+use anyhow::{Context, Result};
+use detente::io::{self, Document, Format, ReadOptions};
+use detente::model::Model;
+use std::io::{BufRead, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// Documents classified together; large enough to keep both cores busy, small enough to stream.
+const BATCH: usize = 1024;
+
+pub fn run(args: PredictArgs) -> Result<()> {
+    let model = Model::load(&args.model)?;
+    let options = read_options(&args.input, Vec::new())?;
+    let stdout = std::io::stdout().lock();
+    let mut batcher = Batcher {
+        model: &model,
+        top_k: args.top_k,
+        ids: Vec::with_capacity(BATCH),
+        texts: Vec::with_capacity(BATCH),
+        writer: PredictionWriter::new(std::io::BufWriter::new(stdout), args.format),
+    };
+    let inputs = if args.inputs.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        args.inputs.clone()
+    };
+    for input in &inputs {
+        if input.as_os_str() == "-" {
+            read_stdin(&args, &options, &mut batcher)?;
+        } else {
+            read_path(input, &options, &mut batcher)?;
+        }
+    }
+    batcher.flush()?;
+    batcher.writer.finish()?;
+    Ok(())
+}
+
+struct Batcher<'m, W: Write> {
+    model: &'m Model,
+    top_k: usize,
+    ids: Vec<String>,
+    texts: Vec<String>,
+    writer: PredictionWriter<W>,
+}
+
+impl<W: Write> Batcher<'_, W> {
+    fn push(&mut self, id: String, text: String) -> detente::Result<()> {
+        self.ids.push(id);
+        self.texts.push(text);
+        if self.texts.len() >= BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> detente::Result<()> {
+        let texts: Vec<&str> = self.texts.iter().map(String::as_str).collect();
+        let predictions = self.model.predict(&texts, self.top_k.max(1));
+        for (id, heads) in self.ids.iter().zip(&predictions) {
+            self.writer
+                .write(id, heads, self.top_k)
+                .map_err(|e| detente::Error::io("standard output", e))?;
+        }
+        self.ids.clear();
+        self.texts.clear();
+        Ok(())
+    }
+
+    fn push_document(&mut self, doc: Document) -> detente::Result<()> {
+        let id = match doc.line {
+            0 => doc.path.display().to_string(),
+            line => format!("{}:{line}", doc.path.display()),
+        };
+        self.push(id, doc.text)
+    }
+}
+
+/// A record file or folder is read record by record; any other file is one document.
+fn read_path<W: Write>(
+    path: &Path,
+    options: &ReadOptions,
+    batcher: &mut Batcher<'_, W>,
+) -> Result<()> {
+    if options.format.is_some() || path.is_dir() || Format::detect(path).is_ok() {
+        io::read_documents(path, options, &mut |doc| batcher.push_document(doc))?;
+    } else {
+        let bytes = std::fs::read(path).map_err(|e| detente::Error::io(path, e))?;
+        batcher.push(path.display().to_string(), output::text_of(bytes))?;
+    }
+    Ok(())
+}
+
+fn read_stdin<W: Write>(
+    args: &PredictArgs,
+    options: &ReadOptions,
+    batcher: &mut Batcher<'_, W>,
+) -> Result<()> {
+    let name = Path::new("stdin");
+    let stdin = std::io::stdin().lock();
+    let mut sink = |doc: Document| batcher.push_document(doc);
+    match options.format {
+        Some(Format::Jsonl) => {
+            io::jsonl::read_from(stdin, name, options, &mut sink)?;
+        }
+        Some(Format::Csv) => {
+            io::csv::read_from(stdin, name, b',', options, &mut sink)?;
+        }
+        Some(Format::Tsv) => {
+            io::csv::read_from(stdin, name, b'\t', options, &mut sink)?;
+        }
+        Some(Format::FastText) => {
+            io::fasttext::read_from(stdin, name, options, &mut sink)?;
+        }
+        Some(Format::Folder) => anyhow::bail!("--input-format folder needs a folder, not stdin"),
+        None if args.whole => {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .lock()
+                .read_to_end(&mut bytes)
+                .context("reading stdin")?;
+            batcher.push("stdin".into(), output::text_of(bytes))?;
+        }
+        None => {
+            let mut reader = stdin;
+            let mut line = Vec::new();
+            let mut number = 0;
+            loop {
+                line.clear();
+                if reader
+                    .read_until(b'\n', &mut line)
+                    .context("reading stdin")?
+                    == 0
+                {
+                    break;
+                }
+                number += 1;
+                batcher.push(
+                    format!("stdin:{number}"),
+                    output::text_of(std::mem::take(&mut line)),
+                )?;
+            }
+        }
+    }
+    Ok(())
+}

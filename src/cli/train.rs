@@ -1,0 +1,168 @@
+//! `detente train`.
+
+use super::args::{AnalysisArgs, InputArgs, TrainArgs};
+use super::status;
+use anyhow::{Context, Result};
+use detente::analyzer::{AnalyzerConfig, Language, StopWords};
+use detente::io::{Format, ReadOptions};
+use detente::model::{Corpus, Model, TrainOptions};
+use detente::models::{Algorithm, ModelParams, ThresholdRule};
+use detente::tfidf::{DocFreq, TfidfParams};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+pub fn run(args: TrainArgs) -> Result<()> {
+    let options = train_options(&args)?;
+    let read = read_options(&args.input, args.label_field.clone())?;
+    let started = Instant::now();
+    let corpus = Corpus::read(&args.data, &read)?;
+    for source in &corpus.sources {
+        let replaced = match source.replaced_non_utf8 {
+            0 => String::new(),
+            n => format!(" ({n} not valid UTF-8: bytes replaced)"),
+        };
+        status(
+            args.quiet,
+            format_args!(
+                "read {} documents from {} [{}]{replaced}",
+                source.documents, source.path, source.format
+            ),
+        );
+    }
+    let model = Model::train(&corpus, &options)?;
+    for head in model.heads() {
+        status(
+            args.quiet,
+            format_args!(
+                "head `{}`: {} labels{}",
+                head.name,
+                head.labels.len(),
+                if head.multi_label {
+                    ", multi-label"
+                } else {
+                    ""
+                }
+            ),
+        );
+    }
+    model.save(&args.output)?;
+    status(
+        args.quiet,
+        format_args!(
+            "trained {} on {} documents, {} features, in {:.1}s; wrote {}",
+            options.model.algorithm,
+            corpus.len(),
+            model.vectorizer().vocabulary_size(),
+            started.elapsed().as_secs_f64(),
+            args.output.display()
+        ),
+    );
+    Ok(())
+}
+
+pub fn read_options(input: &InputArgs, label_fields: Vec<String>) -> Result<ReadOptions> {
+    Ok(ReadOptions {
+        format: input
+            .input_format
+            .as_deref()
+            .map(str::parse::<Format>)
+            .transpose()?,
+        text_field: input.text_field.clone(),
+        label_fields,
+    })
+}
+
+fn train_options(args: &TrainArgs) -> Result<TrainOptions> {
+    let algorithm: Algorithm = args.algorithm.parse()?;
+    let mut model = ModelParams::new(algorithm).seed(args.seed);
+    if let Some(c) = args.c {
+        model = model.c(c);
+    }
+    if let Some(alpha) = args.alpha {
+        model = model.alpha(alpha);
+    }
+    if let Some(n) = args.max_iter {
+        model = model.max_iter(n);
+    }
+    if let Some(tol) = args.tol {
+        model = model.tol(tol);
+    }
+    if let Some(n) = args.dense_features {
+        model = model.dense_features(n);
+    }
+    model.check()?;
+    let (analyzer, tfidf) = analysis_options(&args.analysis)?;
+    let threshold = match args.threshold.as_str() {
+        "auto" => ThresholdRule::CrossValidated {
+            folds: args.threshold_folds,
+        },
+        "natural" => ThresholdRule::Natural,
+        score => ThresholdRule::Fixed(
+            score
+                .parse()
+                .ok()
+                .filter(|t: &f64| t.is_finite())
+                .with_context(|| {
+                    format!("invalid --threshold `{score}`: expected auto, natural or a number")
+                })?,
+        ),
+    };
+    Ok(TrainOptions {
+        analyzer,
+        tfidf,
+        model,
+        threshold,
+        created_unix: created_unix()?,
+        text_field: args.input.text_field.clone(),
+    })
+}
+
+/// The analyzer and vectorizer settings the flags describe.
+pub fn analysis_options(a: &AnalysisArgs) -> Result<(AnalyzerConfig, TfidfParams)> {
+    let stop_words = match a.stop_words.as_str() {
+        "none" => StopWords::None,
+        "english" => StopWords::English,
+        file => StopWords::from_file(file)?,
+    };
+    let stemmer = Language::parse_stemmer(&a.stemmer)?;
+    let char_ngrams = match a.char_ngrams.as_str() {
+        "none" => None,
+        range => {
+            let parsed = range
+                .split_once('-')
+                .and_then(|(lo, hi)| Some((lo.trim().parse().ok()?, hi.trim().parse().ok()?)));
+            Some(parsed.with_context(|| {
+                format!("invalid --char-ngrams `{range}`: expected MIN-MAX (e.g. 2-5) or none")
+            })?)
+        }
+    };
+    let analyzer = AnalyzerConfig {
+        lowercase: !a.no_lowercase,
+        stop_words,
+        stemmer,
+        word_ngrams: a.ngrams,
+        char_ngrams,
+    };
+    analyzer.check()?;
+    let tfidf = TfidfParams {
+        min_df: a.min_df.parse::<DocFreq>()?,
+        max_df: a.max_df.parse::<DocFreq>()?,
+        max_features: a.max_features,
+        sublinear_tf: !a.no_sublinear_tf,
+        norm: !a.no_norm,
+    };
+    tfidf.check()?;
+    Ok((analyzer, tfidf))
+}
+
+/// The training time to record: `SOURCE_DATE_EPOCH` when set (reproducible builds), else now.
+fn created_unix() -> Result<u64> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(s) => s
+            .trim()
+            .parse()
+            .with_context(|| format!("SOURCE_DATE_EPOCH `{s}` is not a number of seconds")),
+        Err(_) => Ok(SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())),
+    }
+}

@@ -1,0 +1,517 @@
+//! The whole pipeline as one value: analyzer and TF-IDF vectorizer, one or more heads, and provenance.
+//!
+//! A [`Model`] is what `detente train` writes and every other verb reads. Each [`Head`] classifies one label
+//! field (`topic`, `tone`, …) from the same TF-IDF vector, so a document is analyzed and vectorized once
+//! whatever the number of heads.
+
+use crate::analyzer::{Analyzer, AnalyzerConfig, Scratch};
+use crate::error::{Error, Result};
+use crate::format;
+use crate::io::{self, LabelValue, ReadOptions, ReadReport};
+use crate::metrics::{self, MultiLabelReport, SingleLabelReport};
+use crate::models::{LinearModel, Link, ModelParams, ThresholdRule, threshold};
+use crate::sparse::{CsrMatrix, SparseRow};
+use crate::tfidf::{TfidfParams, TfidfVectorizer};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// Labeled documents gathered from one or more inputs, ready for training or evaluation.
+#[derive(Clone, Debug, Default)]
+pub struct Corpus {
+    pub texts: Vec<String>,
+    /// `labels[i][f]`: document i's value of label field f.
+    pub labels: Vec<Vec<LabelValue>>,
+    /// The label fields, in the order of each document's `labels`.
+    pub label_fields: Vec<String>,
+    pub sources: Vec<Source>,
+}
+
+/// Where training or evaluation documents came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    pub path: String,
+    pub format: String,
+    pub documents: usize,
+    /// Documents that were not valid UTF-8 and had bytes replaced.
+    pub replaced_non_utf8: usize,
+}
+
+impl Corpus {
+    /// Reads every path with the same options, in order.
+    pub fn read(paths: &[PathBuf], options: &ReadOptions) -> Result<Corpus> {
+        let mut corpus = Corpus {
+            label_fields: options.label_fields.clone(),
+            ..Corpus::default()
+        };
+        for path in paths {
+            let format = match options.format {
+                Some(f) => f,
+                None => io::Format::detect(path)?,
+            };
+            let report: ReadReport = io::read_documents(path, options, &mut |doc| {
+                corpus.texts.push(doc.text);
+                corpus.labels.push(doc.labels);
+                Ok(())
+            })?;
+            corpus.sources.push(Source {
+                path: path.display().to_string(),
+                format: format.name().into(),
+                documents: report.documents,
+                replaced_non_utf8: report.replaced_non_utf8,
+            });
+        }
+        Ok(corpus)
+    }
+
+    pub fn len(&self) -> usize {
+        self.texts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.texts.is_empty()
+    }
+
+    fn text_refs(&self) -> Vec<&str> {
+        self.texts.iter().map(String::as_str).collect()
+    }
+
+    /// The labels of field `f` of every document, a list each (a single label is a list of one).
+    fn field_labels(&self, f: usize) -> impl Iterator<Item = &[String]> + '_ {
+        self.labels.iter().map(move |doc| match &doc[f] {
+            LabelValue::One(label) => std::slice::from_ref(label),
+            LabelValue::Many(labels) => labels.as_slice(),
+        })
+    }
+
+    fn field_is_multi_label(&self, f: usize) -> bool {
+        self.labels
+            .iter()
+            .any(|doc| matches!(doc[f], LabelValue::Many(_)))
+    }
+}
+
+/// Everything `train` needs besides the data.
+#[derive(Clone, Debug)]
+pub struct TrainOptions {
+    pub analyzer: AnalyzerConfig,
+    pub tfidf: TfidfParams,
+    pub model: ModelParams,
+    /// How multi-label heads choose their threshold.
+    pub threshold: ThresholdRule,
+    /// Seconds since the Unix epoch to record as the training time (pass `SOURCE_DATE_EPOCH` for
+    /// reproducible files).
+    pub created_unix: u64,
+    /// The text field or column the documents were read from (recorded in the metadata).
+    pub text_field: String,
+}
+
+/// One classifier over the shared features: a label field and its labels.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Head {
+    pub name: String,
+    /// Several labels per document (one-vs-rest, thresholded) rather than exactly one.
+    pub multi_label: bool,
+    pub labels: Vec<String>,
+    /// Training documents per label.
+    pub label_counts: Vec<usize>,
+    pub model: LinearModel,
+    /// Multi-label heads predict every label whose score is above this.
+    pub threshold: f64,
+    /// How `threshold` was chosen.
+    pub threshold_rule: ThresholdRule,
+}
+
+/// How a model was made.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Metadata {
+    pub detente_version: String,
+    pub created_unix: u64,
+    pub sources: Vec<Source>,
+    pub text_field: String,
+    pub documents: usize,
+    pub params: ModelParams,
+}
+
+/// A trained pipeline: vectorizer, heads and metadata.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Model {
+    vectorizer: TfidfVectorizer,
+    heads: Vec<Head>,
+    metadata: Metadata,
+}
+
+/// A label with its score (a probability, or an SVM margin; see [`Link`]).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LabelScore {
+    pub label: String,
+    pub score: f64,
+}
+
+/// One head's answer for one document.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HeadPrediction {
+    pub head: String,
+    pub multi_label: bool,
+    /// The predicted labels: exactly one for a single-label head, those past the threshold for a multi-label
+    /// head (possibly none), best first.
+    pub labels: Vec<LabelScore>,
+    /// The `top_k` best-scoring labels, best first.
+    pub top: Vec<LabelScore>,
+}
+
+/// The evaluation of one head.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum HeadReport {
+    Single(SingleLabelReport),
+    Multi(MultiLabelReport),
+}
+
+/// An evaluation: per head, its report and the evaluation labels the model never saw in training.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Evaluation {
+    pub head: String,
+    pub report: HeadReport,
+    pub unseen_labels: Vec<String>,
+}
+
+impl Model {
+    /// Fits the vectorizer on `corpus` and one head per label field.
+    pub fn train(corpus: &Corpus, options: &TrainOptions) -> Result<Model> {
+        if corpus.is_empty() {
+            return Err(Error::EmptyCorpus {
+                path: PathBuf::from(
+                    corpus
+                        .sources
+                        .first()
+                        .map_or("(no input)", |s| s.path.as_str()),
+                ),
+            });
+        }
+        if corpus.label_fields.is_empty() {
+            return Err(Error::param(
+                "label fields",
+                "none",
+                "at least one --label-field",
+            ));
+        }
+        options.model.check()?;
+        let analyzer = Analyzer::new(options.analyzer.clone())?;
+        let (vectorizer, x) = options.tfidf.fit_transform(analyzer, &corpus.text_refs())?;
+        let heads = (0..corpus.label_fields.len())
+            .map(|f| fit_head(corpus, f, &x, options))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Model {
+            vectorizer,
+            heads,
+            metadata: Metadata {
+                detente_version: env!("CARGO_PKG_VERSION").into(),
+                created_unix: options.created_unix,
+                sources: corpus.sources.clone(),
+                text_field: options.text_field.clone(),
+                documents: corpus.len(),
+                params: options.model.clone(),
+            },
+        })
+    }
+
+    pub fn heads(&self) -> &[Head] {
+        &self.heads
+    }
+
+    pub fn head(&self, name: &str) -> Result<&Head> {
+        self.heads
+            .iter()
+            .find(|h| h.name == name)
+            .ok_or_else(|| Error::UnknownHead {
+                head: name.into(),
+                available: self.head_names().join(", "),
+            })
+    }
+
+    pub fn head_names(&self) -> Vec<String> {
+        self.heads.iter().map(|h| h.name.clone()).collect()
+    }
+
+    pub fn vectorizer(&self) -> &TfidfVectorizer {
+        &self.vectorizer
+    }
+
+    pub fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+
+    /// TF-IDF rows of `texts`, in order.
+    pub fn vectorize(&self, texts: &[&str]) -> CsrMatrix {
+        self.vectorizer.transform(texts)
+    }
+
+    /// Every head's prediction for every text, in order.
+    pub fn predict(&self, texts: &[&str], top_k: usize) -> Vec<Vec<HeadPrediction>> {
+        let x = self.vectorize(texts);
+        (0..x.nrows())
+            .into_par_iter()
+            .map(|i| self.predict_row(x.row(i), top_k))
+            .collect()
+    }
+
+    /// Every head's prediction for one vectorized document.
+    pub fn predict_row(&self, row: SparseRow<'_>, top_k: usize) -> Vec<HeadPrediction> {
+        self.heads
+            .iter()
+            .map(|head| {
+                let mut scores = vec![0.0; head.labels.len()];
+                head.model.scores(row, &mut scores);
+                let mut order: Vec<usize> = (0..scores.len()).collect();
+                order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+                let scored = |k: usize| LabelScore {
+                    label: head.labels[k].clone(),
+                    score: scores[k],
+                };
+                let labels = if head.multi_label {
+                    order
+                        .iter()
+                        .take_while(|&&k| scores[k] > head.threshold)
+                        .map(|&k| scored(k))
+                        .collect()
+                } else {
+                    vec![scored(order[0])]
+                };
+                HeadPrediction {
+                    head: head.name.clone(),
+                    multi_label: head.multi_label,
+                    labels,
+                    top: order.iter().take(top_k).map(|&k| scored(k)).collect(),
+                }
+            })
+            .collect()
+    }
+
+    /// Scores the model's predictions on a labeled corpus. `corpus.label_fields` name the heads to evaluate.
+    pub fn evaluate(&self, corpus: &Corpus) -> Result<Vec<Evaluation>> {
+        let x = self.vectorize(&corpus.text_refs());
+        let mut evaluations = Vec::new();
+        for (f, field) in corpus.label_fields.iter().enumerate() {
+            let head = self.head(field)?;
+            let h = self
+                .heads
+                .iter()
+                .position(|h| h.name == *field)
+                .unwrap_or_default();
+            // Labels the model never saw still count: appended after the model's, never predicted.
+            let mut labels = head.labels.clone();
+            let mut unseen = Vec::new();
+            let mut index: BTreeMap<String, usize> = labels
+                .iter()
+                .enumerate()
+                .map(|(k, l)| (l.clone(), k))
+                .collect();
+            let truth: Vec<Vec<usize>> = corpus
+                .field_labels(f)
+                .map(|doc| {
+                    doc.iter()
+                        .map(|l| {
+                            *index.entry(l.clone()).or_insert_with(|| {
+                                labels.push(l.clone());
+                                unseen.push(l.clone());
+                                labels.len() - 1
+                            })
+                        })
+                        .collect()
+                })
+                .collect();
+            let predicted: Vec<Vec<usize>> = (0..x.nrows())
+                .into_par_iter()
+                .map(|i| {
+                    let p = &self.predict_row(x.row(i), 0)[h];
+                    p.labels.iter().map(|ls| index[&ls.label]).collect()
+                })
+                .collect();
+            let report = if head.multi_label {
+                HeadReport::Multi(metrics::multi_label(&labels, &truth, &predicted))
+            } else {
+                if let Some(i) = truth.iter().position(|t| t.len() != 1) {
+                    return Err(Error::Parse {
+                        path: PathBuf::from(
+                            corpus
+                                .sources
+                                .first()
+                                .map_or("(input)", |s| s.path.as_str()),
+                        ),
+                        line: 0,
+                        message: format!(
+                            "document {} has {} labels in `{field}`, but head `{field}` is single-label",
+                            i + 1,
+                            truth[i].len()
+                        ),
+                    });
+                }
+                let first = |v: Vec<Vec<usize>>| v.into_iter().map(|l| l[0]).collect::<Vec<_>>();
+                HeadReport::Single(metrics::single_label(
+                    &labels,
+                    &first(truth),
+                    &first(predicted),
+                ))
+            };
+            evaluations.push(Evaluation {
+                head: field.clone(),
+                report,
+                unseen_labels: unseen,
+            });
+        }
+        Ok(evaluations)
+    }
+
+    /// For each label of `head`, the `n` terms with the largest weights toward it.
+    ///
+    /// Softmax models are invariant to adding the same amount to every class's weight for a term, so their
+    /// weights are centered across classes first; that makes "toward this class" comparable between classes.
+    pub fn top_terms(&self, head: &Head, n: usize) -> Vec<Vec<(String, f32)>> {
+        let model = &head.model;
+        let k = model.n_outputs();
+        let center = model.link() == Link::Softmax;
+        let mut per_class: Vec<Vec<(u32, f32)>> = vec![Vec::new(); k];
+        for j in 0..model.n_features() {
+            let mean = if center {
+                (0..k).map(|c| model.weight(j, c)).sum::<f32>() / k as f32
+            } else {
+                0.0
+            };
+            for (c, list) in per_class.iter_mut().enumerate() {
+                list.push((j as u32, model.weight(j, c) - mean));
+            }
+        }
+        per_class
+            .into_iter()
+            .map(|mut list| {
+                let n = n.min(list.len());
+                if n == 0 {
+                    return Vec::new();
+                }
+                list.select_nth_unstable_by(n - 1, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                list.truncate(n);
+                list.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                list.into_iter()
+                    .map(|(j, w)| (self.vectorizer.term(j).to_string(), w))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Writes the model to `path` atomically.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        format::write_atomic(path, &format::encode(self)?)
+    }
+
+    /// Reads a model file.
+    pub fn load(path: &Path) -> Result<Model> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        Model::from_bytes(&bytes, path)
+    }
+
+    /// Decodes a model file image; `name` is used in error messages.
+    pub fn from_bytes(bytes: &[u8], name: &Path) -> Result<Model> {
+        format::decode(bytes, name)
+    }
+
+    /// The model file image, as [`Model::save`] writes it.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        format::encode(self)
+    }
+}
+
+/// Builds the targets of label field `f` and fits its head.
+fn fit_head(corpus: &Corpus, f: usize, x: &CsrMatrix, options: &TrainOptions) -> Result<Head> {
+    let params = &options.model;
+    let name = corpus.label_fields[f].clone();
+    let multi_label = corpus.field_is_multi_label(f);
+    let labels: Vec<String> = corpus
+        .field_labels(f)
+        .flatten()
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if labels.len() < 2 {
+        return Err(Error::SingleClass {
+            head: name,
+            label: labels
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "no labels at all".into()),
+        });
+    }
+    let index: BTreeMap<&str, u32> = labels
+        .iter()
+        .enumerate()
+        .map(|(k, l)| (l.as_str(), k as u32))
+        .collect();
+    let targets: Vec<Vec<u32>> = corpus
+        .field_labels(f)
+        .map(|doc| doc.iter().map(|l| index[l.as_str()]).collect())
+        .collect();
+    let mut label_counts = vec![0usize; labels.len()];
+    targets
+        .iter()
+        .flatten()
+        .for_each(|&k| label_counts[k as usize] += 1);
+    let (model, threshold) = if multi_label {
+        let model = params.fit_multilabel(x, &targets, labels.len())?;
+        let threshold = match options.threshold {
+            ThresholdRule::Natural => model.link().threshold(),
+            ThresholdRule::Fixed(t) => t,
+            ThresholdRule::CrossValidated { folds } => {
+                threshold::cross_validated(params, x, &targets, labels.len(), folds)?
+            }
+        };
+        (model, threshold)
+    } else {
+        let y: Vec<u32> = targets.iter().map(|t| t[0]).collect();
+        let model = params.fit_multiclass(x, &y, labels.len())?;
+        let threshold = model.link().threshold();
+        (model, threshold)
+    };
+    Ok(Head {
+        name,
+        multi_label,
+        labels,
+        label_counts,
+        model,
+        threshold,
+        threshold_rule: options.threshold,
+    })
+}
+
+/// Per-thread buffers for analyzing and vectorizing one document at a time (see [`Model::predict_one`]).
+#[derive(Default)]
+pub struct DocScratch {
+    analyzer: Scratch,
+    indices: Vec<u32>,
+    values: Vec<f32>,
+}
+
+impl Model {
+    /// Every head's prediction for one text, reusing `scratch` (for streams).
+    pub fn predict_one(
+        &self,
+        text: &str,
+        top_k: usize,
+        scratch: &mut DocScratch,
+    ) -> Vec<HeadPrediction> {
+        self.vectorizer.transform_one(
+            text,
+            &mut scratch.analyzer,
+            &mut scratch.indices,
+            &mut scratch.values,
+        );
+        self.predict_row(
+            SparseRow {
+                indices: &scratch.indices,
+                values: &scratch.values,
+            },
+            top_k,
+        )
+    }
+}

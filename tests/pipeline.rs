@@ -1,0 +1,103 @@
+//! Library-level tests of the whole pipeline on the news fixture.
+
+use detente::analyzer::AnalyzerConfig;
+use detente::io::ReadOptions;
+use detente::model::{Corpus, Model, TrainOptions};
+use detente::models::{Algorithm, ModelParams, ThresholdRule};
+use detente::tfidf::{DocFreq, TfidfParams};
+use std::path::PathBuf;
+
+fn corpus() -> Corpus {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/news.jsonl");
+    let options = ReadOptions {
+        label_fields: vec!["topic".into(), "tone".into(), "tags".into()],
+        ..ReadOptions::default()
+    };
+    Corpus::read(&[path], &options).unwrap()
+}
+
+fn options(algorithm: Algorithm) -> TrainOptions {
+    TrainOptions {
+        analyzer: AnalyzerConfig {
+            word_ngrams: 2,
+            ..AnalyzerConfig::default()
+        },
+        tfidf: TfidfParams {
+            min_df: DocFreq::Count(1),
+            sublinear_tf: true,
+            ..TfidfParams::default()
+        },
+        model: ModelParams::new(algorithm),
+        threshold: ThresholdRule::default(),
+        created_unix: 0,
+        text_field: "text".into(),
+    }
+}
+
+#[test]
+fn saved_and_loaded_models_predict_identically() {
+    let corpus = corpus();
+    let texts: Vec<&str> = vec![
+        "Troops and tanks massed at the border.",
+        "The ministers agreed to resume talks.",
+        "Stocks closed higher on strong earnings.",
+        "",
+    ];
+    for algorithm in Algorithm::ALL {
+        let model = Model::train(&corpus, &options(algorithm)).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.detente");
+        model.save(&path).unwrap();
+        let loaded = Model::load(&path).unwrap();
+        assert_eq!(
+            model.predict(&texts, 3),
+            loaded.predict(&texts, 3),
+            "{algorithm}"
+        );
+        assert_eq!(
+            model.to_bytes().unwrap(),
+            loaded.to_bytes().unwrap(),
+            "{algorithm}"
+        );
+    }
+}
+
+#[test]
+fn model_bytes_do_not_depend_on_the_number_of_threads() {
+    let corpus = corpus();
+    for algorithm in Algorithm::ALL {
+        let bytes_with = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| {
+                    Model::train(&corpus, &options(algorithm))
+                        .unwrap()
+                        .to_bytes()
+                        .unwrap()
+                })
+        };
+        assert_eq!(bytes_with(1), bytes_with(3), "{algorithm}");
+    }
+}
+
+#[test]
+fn heads_know_their_kind_and_labels() {
+    let model = Model::train(&corpus(), &options(Algorithm::Svm)).unwrap();
+    let names: Vec<_> = model
+        .heads()
+        .iter()
+        .map(|h| (h.name.as_str(), h.multi_label, h.labels.len()))
+        .collect();
+    assert_eq!(
+        names,
+        vec![("topic", false, 4), ("tone", false, 3), ("tags", true, 4)]
+    );
+    let p = &model.predict(
+        &["The two armies exchanged artillery fire at the border."],
+        2,
+    )[0];
+    assert_eq!(p[1].labels[0].label, "escalation");
+    assert!(p[2].labels.iter().any(|l| l.label == "military"));
+}
