@@ -14,9 +14,9 @@
 //! to adding the same vector to every class, and the penalty picks the unique minimum-norm solution.
 //!
 //! Parameters (see [`ModelParams`]): `c`, `max_iter` (L-BFGS iterations) and `tol`: the solver stops
-//! when `max |∇f| ≤ tol · max(1, max |∇f(0)|)` — the gradient relative to its value at the start,
-//! so the criterion does not depend on `C` or the number of rows — or when an iteration lowers `f`
-//! by less than `64 ε |f|` (scikit-learn's `ftol`), or after `max_iter` iterations. Running out of
+//! when `max |∇f| ≤ tol · C · n` (`n` rows) — scikit-learn's criterion, which bounds the gradient of
+//! `f / (C·n)`, the mean loss plus its scaled penalty, so `tol` means what it means there — or when an
+//! iteration lowers `f` by less than `64 ε |f|` (scikit-learn's `ftol`), or after `max_iter` iterations. Running out of
 //! iterations is not an error: the last iterate is returned, as scikit-learn does (with a warning).
 //!
 //! # How it is computed
@@ -24,7 +24,9 @@
 //! Parameters are one `f64` vector: `W` feature-major (`θ[j·K + k]`, matching [`LinearModel`]'s
 //! layout, so a sparse row reads one contiguous block per stored feature), then `b`.
 //!
-//! - The margins `zᵢ = W xᵢ + b` of all rows are kept between iterations. Each iteration computes the
+//! - The margins `zᵢ = W xᵢ + b` of all rows are kept between iterations. They are computed from a copy
+//!   of `X` whose entries are sorted by column within each chunk of rows, so that a chunk sweeps the
+//!   weights once in increasing order instead of jumping around them for every row. Each iteration computes the
 //!   margins `X p` of the search direction once; the line search then evaluates `f(θ + αp)` and its
 //!   slope from `z + α·Xp` in `O(n·K)` work without touching the sparse data.
 //! - The gradient `W + C·Xᵀ R` (with `R` the per-row loss derivatives) is computed from a transposed
@@ -42,6 +44,8 @@ use std::collections::VecDeque;
 
 /// Rows per parallel task in the per-row passes. Fixed, so that sums do not depend on the thread count.
 const ROW_CHUNK: usize = 512;
+// Rows within a chunk are numbered by `u16` in [`Blocks`].
+const _: () = assert!(ROW_CHUNK <= 1 << 16);
 /// Features per parallel task in the gradient pass.
 const FEATURE_CHUNK: usize = 1024;
 /// Vector entries per parallel task in the L-BFGS vector algebra.
@@ -159,10 +163,42 @@ impl Columns {
     }
 }
 
+/// The entries of each chunk of `ROW_CHUNK` rows, sorted by column (then row): `(column, row in the
+/// chunk, value)`. Within a row, entries keep the CSR (increasing column) order, so margins computed
+/// from blocks add up in the same order as from rows.
+struct Blocks {
+    chunk_ptr: Vec<usize>,
+    entries: Vec<(u32, u16, f32)>,
+}
+
+impl Blocks {
+    fn new(x: &CsrMatrix) -> Self {
+        let mut chunk_ptr = vec![0];
+        let mut entries = Vec::with_capacity(x.nnz());
+        for start in (0..x.nrows()).step_by(ROW_CHUNK) {
+            let first = entries.len();
+            for i in start..x.nrows().min(start + ROW_CHUNK) {
+                let row = x.row(i);
+                let local = (i - start) as u16;
+                entries.extend(
+                    row.indices
+                        .iter()
+                        .zip(row.values)
+                        .map(|(&j, &v)| (j, local, v)),
+                );
+            }
+            entries[first..].sort_by_key(|&(j, local, _)| (j, local));
+            chunk_ptr.push(entries.len());
+        }
+        Blocks { chunk_ptr, entries }
+    }
+}
+
 /// The data of one fit and the passes over it. Vectors indexed by row hold `K` values per row.
 struct Problem<'a> {
     x: &'a CsrMatrix,
     columns: Columns,
+    blocks: Blocks,
     y: Vec<u32>,
     k: usize,
     loss: Loss,
@@ -174,6 +210,7 @@ impl<'a> Problem<'a> {
         Problem {
             x,
             columns: Columns::new(x),
+            blocks: Blocks::new(x),
             y,
             k,
             loss,
@@ -226,15 +263,15 @@ impl<'a> Problem<'a> {
         out.par_chunks_mut(ROW_CHUNK * k)
             .enumerate()
             .for_each(|(chunk, out)| {
-                for (r, zi) in out.chunks_exact_mut(k).enumerate() {
+                for zi in out.chunks_exact_mut(k) {
                     zi.copy_from_slice(b);
-                    let row = self.x.row(chunk * ROW_CHUNK + r);
-                    for (&j, &xv) in row.indices.iter().zip(row.values) {
-                        let j = j as usize;
-                        let xv = xv as f64;
-                        for (z, &wk) in zi.iter_mut().zip(&w[j * k..(j + 1) * k]) {
-                            *z += xv * wk;
-                        }
+                }
+                let span = self.blocks.chunk_ptr[chunk]..self.blocks.chunk_ptr[chunk + 1];
+                for &(j, local, xv) in &self.blocks.entries[span] {
+                    let (j, local, xv) = (j as usize, local as usize, xv as f64);
+                    let zi = &mut out[local * k..(local + 1) * k];
+                    for (z, &wk) in zi.iter_mut().zip(&w[j * k..(j + 1) * k]) {
+                        *z += xv * wk;
                     }
                 }
             });
@@ -339,7 +376,7 @@ fn minimize(problem: &Problem<'_>, max_iter: usize, tol: f64) -> Vec<f64> {
     let (loss, gb) = problem.residuals(&z, &mut r);
     problem.gradient(&theta, &r, &gb, &mut g);
     let mut f = problem.c * loss;
-    let gtol = tol * max_abs(&g).max(1.0);
+    let gtol = tol * problem.c * problem.x.nrows() as f64;
     let mut ww = 0.0; // ‖W‖², kept so the line search knows the penalty in closed form
 
     for iter in 0..max_iter {
