@@ -425,7 +425,7 @@ fn minimize(problem: &Problem<'_>, max_iter: usize, tol: f64) -> Vec<f64> {
         let (loss, gb) = problem.residuals(&z, &mut r);
         problem.gradient(&theta, &r, &gb, &mut g);
         y.iter_mut().zip(&g).for_each(|(yi, &gi)| *yi = gi - *yi);
-        history.push(s, y);
+        history.push(s, y, &g);
 
         let decrease = f - f_new;
         f = problem.c * loss + 0.5 * ww;
@@ -436,27 +436,47 @@ fn minimize(problem: &Problem<'_>, max_iter: usize, tol: f64) -> Vec<f64> {
     theta
 }
 
-/// The L-BFGS correction pairs `(s, y, 1/⟨s, y⟩)`, oldest first.
+/// The L-BFGS memory in compact form: the last pairs `sᵢ = θᵢ₊₁ − θᵢ`, `yᵢ = ∇fᵢ₊₁ − ∇fᵢ`, their
+/// inner products with each other and with the current gradient.
+///
+/// The two-loop recursion only needs inner products, so it runs on coefficients over these vectors
+/// (the "vector-free" L-BFGS of Chen, Wang and Zhou, 2014): per iteration, one pass over memory computes
+/// the new inner products and one builds the direction, where the plain recursion makes four passes per
+/// pair. On text problems with millions of weights this was the most expensive step of an iteration.
 #[derive(Default)]
 struct History {
-    pairs: VecDeque<(Vec<f64>, Vec<f64>, f64)>,
+    /// `s₀, y₀, s₁, y₁, …`, oldest first: vector `2i` is `sᵢ`, `2i + 1` is `yᵢ`.
+    basis: VecDeque<Vec<f64>>,
+    /// `gram[a][b] = ⟨basis[a], basis[b]⟩`.
+    gram: VecDeque<VecDeque<f64>>,
+    /// `⟨basis[a], g⟩` for the current gradient `g`.
+    with_g: VecDeque<f64>,
     spare: Option<(Vec<f64>, Vec<f64>)>,
 }
 
 impl History {
     fn is_empty(&self) -> bool {
-        self.pairs.is_empty()
+        self.basis.is_empty()
     }
 
     fn clear(&mut self) {
-        self.pairs.clear();
+        self.basis.clear();
+        self.gram.clear();
+        self.with_g.clear();
     }
 
     /// Two buffers of length `dim` for the next pair, reusing the oldest pair's when memory is full.
     fn spare(&mut self, dim: usize) -> (Vec<f64>, Vec<f64>) {
-        if self.pairs.len() >= MEMORY
-            && let Some((s, y, _)) = self.pairs.pop_front()
+        if self.basis.len() >= 2 * MEMORY
+            && let (Some(s), Some(y)) = (self.basis.pop_front(), self.basis.pop_front())
         {
+            for _ in 0..2 {
+                self.gram.pop_front();
+                self.with_g.pop_front();
+            }
+            for row in &mut self.gram {
+                row.drain(..2);
+            }
             return (s, y);
         }
         self.spare
@@ -464,38 +484,120 @@ impl History {
             .unwrap_or_else(|| (vec![0.0; dim], vec![0.0; dim]))
     }
 
-    /// Keeps the pair only when the curvature `⟨s, y⟩` is positive enough for the update to stay
-    /// positive definite (the objective is strictly convex, so this only fails through rounding).
-    fn push(&mut self, s: Vec<f64>, y: Vec<f64>) {
-        let sy = dot(&s, &y);
-        let yy = dot(&y, &y);
+    /// Records the step `s`, the gradient change `y` and the new gradient `g`. The pair is kept only
+    /// when the curvature `⟨s, y⟩` is positive enough for the update to stay positive definite (the
+    /// objective is strictly convex, so this only fails through rounding).
+    fn push(&mut self, s: Vec<f64>, y: Vec<f64>, g: &[f64]) {
+        let n_old = self.basis.len();
+        let vectors: Vec<&[f64]> = self
+            .basis
+            .iter()
+            .map(Vec::as_slice)
+            .chain([s.as_slice(), y.as_slice()])
+            .collect();
+        let dots = fused_dots(&vectors, [&s, &y, g]);
+        let (sy, yy) = (dots[n_old][1], dots[n_old + 1][1]);
         if sy > f64::EPSILON * yy && sy > 0.0 {
-            self.pairs.push_back((s, y, 1.0 / sy));
+            for (row, d) in self.gram.iter_mut().zip(&dots) {
+                row.push_back(d[0]);
+                row.push_back(d[1]);
+            }
+            self.gram.push_back(dots.iter().map(|d| d[0]).collect());
+            self.gram.push_back(dots.iter().map(|d| d[1]).collect());
+            self.with_g = dots.iter().map(|d| d[2]).collect();
+            self.basis.push_back(s);
+            self.basis.push_back(y);
         } else {
+            self.with_g = dots[..n_old].iter().map(|d| d[2]).collect();
             self.spare = Some((s, y));
         }
     }
 
-    /// `out = −H g`, the two-loop recursion; `out = −g` without history.
+    /// `out = −H g`, the two-loop recursion on coefficients; `out = −g` without history.
     fn direction(&self, g: &[f64], out: &mut [f64]) {
-        out.copy_from_slice(g);
-        let mut a = [0.0; MEMORY];
-        for (ai, (s, y, rho)) in a.iter_mut().zip(&self.pairs).rev() {
-            *ai = rho * dot(s, out);
-            axpy(-*ai, y, out);
+        let n = self.basis.len();
+        // q = Σ_b delta[b]·basis[b] + delta[n]·g, starting from q = g.
+        let mut delta = vec![0.0; n + 1];
+        delta[n] = 1.0;
+        let dot_q = |a: usize, delta: &[f64]| {
+            delta[..n]
+                .iter()
+                .zip(&self.gram[a])
+                .map(|(d, v)| d * v)
+                .sum::<f64>()
+                + delta[n] * self.with_g[a]
+        };
+        let rho = |i: usize| 1.0 / self.gram[2 * i][2 * i + 1];
+        let mut alpha = [0.0; MEMORY];
+        for i in (0..n / 2).rev() {
+            alpha[i] = rho(i) * dot_q(2 * i, &delta);
+            delta[2 * i + 1] -= alpha[i];
         }
-        if let Some((s, y, _)) = self.pairs.back() {
-            let gamma = dot(s, y) / dot(y, y);
-            out.par_chunks_mut(VECTOR_CHUNK)
-                .for_each(|c| c.iter_mut().for_each(|v| *v *= gamma));
+        if n > 0 {
+            let gamma = self.gram[n - 2][n - 1] / self.gram[n - 1][n - 1];
+            delta.iter_mut().for_each(|d| *d *= gamma);
         }
-        for (ai, (s, y, rho)) in a.iter().zip(&self.pairs) {
-            let b = rho * dot(y, out);
-            axpy(ai - b, s, out);
+        for (i, a) in alpha.iter().enumerate().take(n / 2) {
+            let beta = rho(i) * dot_q(2 * i + 1, &delta);
+            delta[2 * i] += a - beta;
         }
+        let basis: Vec<&[f64]> = self.basis.iter().map(Vec::as_slice).collect();
         out.par_chunks_mut(VECTOR_CHUNK)
-            .for_each(|c| c.iter_mut().for_each(|v| *v = -*v));
+            .enumerate()
+            .for_each(|(c, out)| {
+                let range = c * VECTOR_CHUNK..c * VECTOR_CHUNK + out.len();
+                for (o, &gi) in out.iter_mut().zip(&g[range.clone()]) {
+                    *o = -delta[n] * gi;
+                }
+                for (b, &d) in basis.iter().zip(&delta) {
+                    for (o, &v) in out.iter_mut().zip(&b[range.clone()]) {
+                        *o -= d * v;
+                    }
+                }
+            });
     }
+}
+
+/// The inner products of every vector in `vectors` with each of `targets`, in one pass over memory.
+/// Sums run over fixed chunks added in order, so they do not depend on the thread count.
+fn fused_dots(vectors: &[&[f64]], targets: [&[f64]; 3]) -> Vec<[f64; 3]> {
+    // Small chunks, so that the three target pieces stay in cache while every vector streams past.
+    const CHUNK: usize = 4096;
+    let len = targets[0].len();
+    let parts: Vec<Vec<[f64; 3]>> = (0..len.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| {
+            let range = c * CHUNK..len.min((c + 1) * CHUNK);
+            let [t0, t1, t2] = targets.map(|t| &t[range.clone()]);
+            vectors
+                .iter()
+                .map(|v| {
+                    // Four interleaved partial sums per product keep the adds from waiting on each other.
+                    let mut acc = [[0.0; 4]; 3];
+                    for (t, acc) in [t0, t1, t2].iter().zip(&mut acc) {
+                        let (xs, ts) = (v[range.clone()].chunks_exact(4), t.chunks_exact(4));
+                        let (x_tail, t_tail) = (xs.remainder(), ts.remainder());
+                        for (x, t) in xs.zip(ts) {
+                            for lane in 0..4 {
+                                acc[lane] += x[lane] * t[lane];
+                            }
+                        }
+                        for (lane, (x, t)) in x_tail.iter().zip(t_tail).enumerate() {
+                            acc[lane] += x * t;
+                        }
+                    }
+                    acc.map(|a| (a[0] + a[1]) + (a[2] + a[3]))
+                })
+                .collect()
+        })
+        .collect();
+    let mut total = vec![[0.0; 3]; vectors.len()];
+    for part in &parts {
+        for (t, p) in total.iter_mut().zip(part) {
+            t.iter_mut().zip(p).for_each(|(t, p)| *t += p);
+        }
+    }
+    total
 }
 
 /// A line search for the strong Wolfe conditions (Nocedal & Wright, algorithms 3.5 and 3.6).
