@@ -32,6 +32,8 @@
 //! - The gradient `W + C·Xᵀ R` (with `R` the per-row loss derivatives) is computed from a transposed
 //!   (column-major) copy of `X`: each feature's gradient block is a sum over that feature's rows, in
 //!   row order, computed by one task. No per-thread `K × d` buffers are needed.
+//! - The L-BFGS memory (10 pairs) is used in compact form through the Gram matrix of its vectors (see
+//!   `History`) and stored in `f32`; weights, gradients and every sum are `f64`.
 //! - Every parallel reduction works on fixed-size chunks (of rows, features or vector entries) whose
 //!   partial results are added in chunk order, so the fitted model is bit-identical whatever the
 //!   number of threads.
@@ -370,6 +372,7 @@ fn minimize(problem: &Problem<'_>, max_iter: usize, tol: f64) -> Vec<f64> {
     let mut dz = vec![0.0; rows_k];
     let mut r = vec![0.0; rows_k];
     let mut g = vec![0.0; dim];
+    let mut g_old = vec![0.0; dim];
     let mut direction = vec![0.0; dim];
     let mut history = History::default();
 
@@ -413,18 +416,33 @@ fn minimize(problem: &Problem<'_>, max_iter: usize, tol: f64) -> Vec<f64> {
             continue;
         };
 
-        // s = αp and y = g_new − g_old become the new correction pair.
+        axpy(alpha, &direction, &mut theta);
+        axpy(alpha, &dz, &mut z);
+        ww += alpha * (2.0 * wp + alpha * pp);
+        std::mem::swap(&mut g, &mut g_old);
+        let (loss, gb) = problem.residuals(&z, &mut r);
+        problem.gradient(&theta, &r, &gb, &mut g);
+
+        // The correction pair s = αp, y = g − g_old is stored in f32: it only shapes the search
+        // direction, and halving its size halves the memory traffic of the two passes over it.
         let (mut s, mut y) = history.spare(dim);
         s.par_chunks_mut(VECTOR_CHUNK)
             .zip(direction.par_chunks(VECTOR_CHUNK))
-            .for_each(|(s, p)| s.iter_mut().zip(p).for_each(|(s, &p)| *s = alpha * p));
-        axpy(1.0, &s, &mut theta);
-        axpy(alpha, &dz, &mut z);
-        ww += alpha * (2.0 * wp + alpha * pp);
-        y.copy_from_slice(&g);
-        let (loss, gb) = problem.residuals(&z, &mut r);
-        problem.gradient(&theta, &r, &gb, &mut g);
-        y.iter_mut().zip(&g).for_each(|(yi, &gi)| *yi = gi - *yi);
+            .for_each(|(s, p)| {
+                s.iter_mut()
+                    .zip(p)
+                    .for_each(|(s, &p)| *s = (alpha * p) as f32)
+            });
+        y.par_chunks_mut(VECTOR_CHUNK)
+            .zip(
+                g.par_chunks(VECTOR_CHUNK)
+                    .zip(g_old.par_chunks(VECTOR_CHUNK)),
+            )
+            .for_each(|(y, (g, o))| {
+                for ((y, &g), &o) in y.iter_mut().zip(g).zip(o) {
+                    *y = (g - o) as f32;
+                }
+            });
         history.push(s, y, &g);
 
         let decrease = f - f_new;
@@ -446,12 +464,12 @@ fn minimize(problem: &Problem<'_>, max_iter: usize, tol: f64) -> Vec<f64> {
 #[derive(Default)]
 struct History {
     /// `s₀, y₀, s₁, y₁, …`, oldest first: vector `2i` is `sᵢ`, `2i + 1` is `yᵢ`.
-    basis: VecDeque<Vec<f64>>,
+    basis: VecDeque<Vec<f32>>,
     /// `gram[a][b] = ⟨basis[a], basis[b]⟩`.
     gram: VecDeque<VecDeque<f64>>,
     /// `⟨basis[a], g⟩` for the current gradient `g`.
     with_g: VecDeque<f64>,
-    spare: Option<(Vec<f64>, Vec<f64>)>,
+    spare: Option<(Vec<f32>, Vec<f32>)>,
 }
 
 impl History {
@@ -466,7 +484,7 @@ impl History {
     }
 
     /// Two buffers of length `dim` for the next pair, reusing the oldest pair's when memory is full.
-    fn spare(&mut self, dim: usize) -> (Vec<f64>, Vec<f64>) {
+    fn spare(&mut self, dim: usize) -> (Vec<f32>, Vec<f32>) {
         if self.basis.len() >= 2 * MEMORY
             && let (Some(s), Some(y)) = (self.basis.pop_front(), self.basis.pop_front())
         {
@@ -487,15 +505,15 @@ impl History {
     /// Records the step `s`, the gradient change `y` and the new gradient `g`. The pair is kept only
     /// when the curvature `⟨s, y⟩` is positive enough for the update to stay positive definite (the
     /// objective is strictly convex, so this only fails through rounding).
-    fn push(&mut self, s: Vec<f64>, y: Vec<f64>, g: &[f64]) {
+    fn push(&mut self, s: Vec<f32>, y: Vec<f32>, g: &[f64]) {
         let n_old = self.basis.len();
-        let vectors: Vec<&[f64]> = self
+        let vectors: Vec<&[f32]> = self
             .basis
             .iter()
             .map(Vec::as_slice)
             .chain([s.as_slice(), y.as_slice()])
             .collect();
-        let dots = fused_dots(&vectors, [&s, &y, g]);
+        let dots = fused_dots(&vectors, &s, &y, g);
         let (sy, yy) = (dots[n_old][1], dots[n_old + 1][1]);
         if sy > f64::EPSILON * yy && sy > 0.0 {
             for (row, d) in self.gram.iter_mut().zip(&dots) {
@@ -541,7 +559,7 @@ impl History {
             let beta = rho(i) * dot_q(2 * i + 1, &delta);
             delta[2 * i] += a - beta;
         }
-        let basis: Vec<&[f64]> = self.basis.iter().map(Vec::as_slice).collect();
+        let basis: Vec<&[f32]> = self.basis.iter().map(Vec::as_slice).collect();
         out.par_chunks_mut(VECTOR_CHUNK)
             .enumerate()
             .for_each(|(c, out)| {
@@ -551,7 +569,7 @@ impl History {
                 }
                 for (b, &d) in basis.iter().zip(&delta) {
                     for (o, &v) in out.iter_mut().zip(&b[range.clone()]) {
-                        *o -= d * v;
+                        *o -= d * v as f64;
                     }
                 }
             });
@@ -560,33 +578,25 @@ impl History {
 
 /// The inner products of every vector in `vectors` with each of `targets`, in one pass over memory.
 /// Sums run over fixed chunks added in order, so they do not depend on the thread count.
-fn fused_dots(vectors: &[&[f64]], targets: [&[f64]; 3]) -> Vec<[f64; 3]> {
+fn fused_dots(vectors: &[&[f32]], s: &[f32], y: &[f32], g: &[f64]) -> Vec<[f64; 3]> {
     // Small chunks, so that the three target pieces stay in cache while every vector streams past.
     const CHUNK: usize = 4096;
-    let len = targets[0].len();
+    let len = g.len();
     let parts: Vec<Vec<[f64; 3]>> = (0..len.div_ceil(CHUNK))
         .into_par_iter()
         .map(|c| {
             let range = c * CHUNK..len.min((c + 1) * CHUNK);
-            let [t0, t1, t2] = targets.map(|t| &t[range.clone()]);
+            let (s, y, g) = (&s[range.clone()], &y[range.clone()], &g[range.clone()]);
             vectors
                 .iter()
                 .map(|v| {
                     // Four interleaved partial sums per product keep the adds from waiting on each other.
-                    let mut acc = [[0.0; 4]; 3];
-                    for (t, acc) in [t0, t1, t2].iter().zip(&mut acc) {
-                        let (xs, ts) = (v[range.clone()].chunks_exact(4), t.chunks_exact(4));
-                        let (x_tail, t_tail) = (xs.remainder(), ts.remainder());
-                        for (x, t) in xs.zip(ts) {
-                            for lane in 0..4 {
-                                acc[lane] += x[lane] * t[lane];
-                            }
-                        }
-                        for (lane, (x, t)) in x_tail.iter().zip(t_tail).enumerate() {
-                            acc[lane] += x * t;
-                        }
-                    }
-                    acc.map(|a| (a[0] + a[1]) + (a[2] + a[3]))
+                    let v = &v[range.clone()];
+                    [
+                        lanes_dot(v, s, |t| t as f64),
+                        lanes_dot(v, y, |t| t as f64),
+                        lanes_dot(v, g, |t| t),
+                    ]
                 })
                 .collect()
         })
@@ -677,6 +687,22 @@ fn interpolate((a, fa, da): (f64, f64, f64), (b, fb, db): (f64, f64, f64)) -> f6
         }
     }
     0.5 * (a + b)
+}
+
+/// `⟨v, t⟩` with four interleaved partial sums, which keep the adds from waiting on each other.
+#[inline]
+fn lanes_dot<T: Copy>(v: &[f32], t: &[T], to_f64: impl Fn(T) -> f64) -> f64 {
+    let mut acc = [0.0; 4];
+    let (vs, ts) = (v.chunks_exact(4), t.chunks_exact(4));
+    for (lane, (&x, &t)) in vs.remainder().iter().zip(ts.remainder()).enumerate() {
+        acc[lane] += x as f64 * to_f64(t);
+    }
+    for (x, t) in vs.zip(ts) {
+        for lane in 0..4 {
+            acc[lane] += x[lane] as f64 * to_f64(t[lane]);
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3])
 }
 
 /// `⟨a, b⟩`, summed in fixed chunks so that the result does not depend on the thread count.
