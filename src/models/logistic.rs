@@ -16,19 +16,20 @@
 //! Parameters (see [`ModelParams`]): `c`, `max_iter` (L-BFGS iterations) and `tol`: the solver stops
 //! when `max |∇f| ≤ tol · C · n` (`n` rows) — scikit-learn's criterion, which bounds the gradient of
 //! `f / (C·n)`, the mean loss plus its scaled penalty, so `tol` means what it means there — or when an
-//! iteration lowers `f` by less than `64 ε |f|` (scikit-learn's `ftol`), or after `max_iter` iterations. Running out of
-//! iterations is not an error: the last iterate is returned, as scikit-learn does (with a warning).
+//! iteration lowers `f` by less than `64 ε |f|` (scikit-learn's `ftol`), or after `max_iter`
+//! iterations. Running out of iterations is not an error: the last iterate is returned, as
+//! scikit-learn does (with a warning).
 //!
 //! # How it is computed
 //!
 //! Parameters are one `f64` vector: `W` feature-major (`θ[j·K + k]`, matching [`LinearModel`]'s
 //! layout, so a sparse row reads one contiguous block per stored feature), then `b`.
 //!
-//! - The margins `zᵢ = W xᵢ + b` of all rows are kept between iterations. They are computed from a copy
-//!   of `X` whose entries are sorted by column within each chunk of rows, so that a chunk sweeps the
-//!   weights once in increasing order instead of jumping around them for every row. Each iteration computes the
+//! - The margins `zᵢ = W xᵢ + b` of all rows are kept between iterations. Each iteration computes the
 //!   margins `X p` of the search direction once; the line search then evaluates `f(θ + αp)` and its
-//!   slope from `z + α·Xp` in `O(n·K)` work without touching the sparse data.
+//!   slope from `z + α·Xp` in `O(n·K)` work without touching the sparse data. Margins are computed
+//!   from a copy of `X` whose entries are sorted by column within each chunk of rows, so that a chunk
+//!   sweeps the weights once in increasing order instead of jumping around them for every row.
 //! - The gradient `W + C·Xᵀ R` (with `R` the per-row loss derivatives) is computed from a transposed
 //!   (column-major) copy of `X`: each feature's gradient block is a sum over that feature's rows, in
 //!   row order, computed by one task. No per-thread `K × d` buffers are needed.
