@@ -130,7 +130,7 @@ pub struct AnalysisArgs {
     /// Snowball stemmer language, or `none`.
     #[arg(
         long,
-        default_value = "none",
+        default_value = "english",
         value_name = "LANGUAGE",
         help_heading = "Text analysis"
     )]
