@@ -199,9 +199,14 @@ impl Model {
         }
         options.model.check()?;
         let analyzer = Analyzer::new(options.analyzer.clone())?;
+        // Label problems (a single class) are cheaper to find, and more to the point, than vocabulary ones.
+        let targets = (0..corpus.label_fields.len())
+            .map(|f| HeadTargets::new(corpus, f))
+            .collect::<Result<Vec<_>>>()?;
         let (vectorizer, x) = options.tfidf.fit_transform(analyzer, &corpus.text_refs())?;
-        let heads = (0..corpus.label_fields.len())
-            .map(|f| fit_head(corpus, f, &x, options))
+        let heads = targets
+            .into_iter()
+            .map(|t| t.fit(&x, options))
             .collect::<Result<Vec<_>>>()?;
         Ok(Model {
             vectorizer,
@@ -422,66 +427,91 @@ impl Model {
     }
 }
 
-/// Builds the targets of label field `f` and fits its head.
-fn fit_head(corpus: &Corpus, f: usize, x: &CsrMatrix, options: &TrainOptions) -> Result<Head> {
-    let params = &options.model;
-    let name = corpus.label_fields[f].clone();
-    let multi_label = corpus.field_is_multi_label(f);
-    let labels: Vec<String> = corpus
-        .field_labels(f)
-        .flatten()
-        .cloned()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    if labels.len() < 2 {
-        return Err(Error::SingleClass {
-            head: name,
-            label: labels
-                .first()
-                .cloned()
-                .unwrap_or_else(|| "no labels at all".into()),
-        });
+/// One label field's labels and each document's label ids, before fitting.
+struct HeadTargets {
+    name: String,
+    multi_label: bool,
+    labels: Vec<String>,
+    targets: Vec<Vec<u32>>,
+}
+
+impl HeadTargets {
+    /// Collects the labels of field `f`; a field with fewer than two labels cannot make a classifier.
+    fn new(corpus: &Corpus, f: usize) -> Result<HeadTargets> {
+        let name = corpus.label_fields[f].clone();
+        let multi_label = corpus.field_is_multi_label(f);
+        let labels: Vec<String> = corpus
+            .field_labels(f)
+            .flatten()
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if labels.len() < 2 {
+            return Err(Error::SingleClass {
+                head: name,
+                label: labels
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| "no labels at all".into()),
+            });
+        }
+        let index: BTreeMap<&str, u32> = labels
+            .iter()
+            .enumerate()
+            .map(|(k, l)| (l.as_str(), k as u32))
+            .collect();
+        let targets: Vec<Vec<u32>> = corpus
+            .field_labels(f)
+            .map(|doc| doc.iter().map(|l| index[l.as_str()]).collect())
+            .collect();
+        Ok(HeadTargets {
+            name,
+            multi_label,
+            labels,
+            targets,
+        })
     }
-    let index: BTreeMap<&str, u32> = labels
-        .iter()
-        .enumerate()
-        .map(|(k, l)| (l.as_str(), k as u32))
-        .collect();
-    let targets: Vec<Vec<u32>> = corpus
-        .field_labels(f)
-        .map(|doc| doc.iter().map(|l| index[l.as_str()]).collect())
-        .collect();
-    let mut label_counts = vec![0usize; labels.len()];
-    targets
-        .iter()
-        .flatten()
-        .for_each(|&k| label_counts[k as usize] += 1);
-    let (model, threshold) = if multi_label {
-        let model = params.fit_multilabel(x, &targets, labels.len())?;
-        let threshold = match options.threshold {
-            ThresholdRule::Natural => model.link().threshold(),
-            ThresholdRule::Fixed(t) => t,
-            ThresholdRule::CrossValidated { folds } => {
-                threshold::cross_validated(params, x, &targets, labels.len(), folds)?
-            }
+
+    fn fit(self, x: &CsrMatrix, options: &TrainOptions) -> Result<Head> {
+        let HeadTargets {
+            name,
+            multi_label,
+            labels,
+            targets,
+        } = self;
+        let params = &options.model;
+        let mut label_counts = vec![0usize; labels.len()];
+        targets
+            .iter()
+            .flatten()
+            .for_each(|&k| label_counts[k as usize] += 1);
+        let (model, threshold) = if multi_label {
+            let model = params.fit_multilabel(x, &targets, labels.len())?;
+            let threshold = match options.threshold {
+                ThresholdRule::Natural => model.link().threshold(),
+                ThresholdRule::Fixed(t) => t,
+                ThresholdRule::CrossValidated { folds } => {
+                    threshold::cross_validated(params, x, &targets, labels.len(), folds)?
+                }
+            };
+            (model, threshold)
+        } else {
+            let y: Vec<u32> = targets.iter().map(|t| t[0]).collect();
+            let model = params.fit_multiclass(x, &y, labels.len())?;
+            let threshold = model.link().threshold();
+            (model, threshold)
         };
-        (model, threshold)
-    } else {
-        let y: Vec<u32> = targets.iter().map(|t| t[0]).collect();
-        let model = params.fit_multiclass(x, &y, labels.len())?;
-        let threshold = model.link().threshold();
-        (model, threshold)
-    };
-    Ok(Head {
-        name,
-        multi_label,
-        labels,
-        label_counts,
-        model,
-        threshold,
-        threshold_rule: options.threshold,
-    })
+        Ok(Head {
+            name,
+            multi_label,
+            labels,
+            label_counts,
+            model,
+            threshold,
+            threshold_rule: options.threshold,
+        })
+    }
 }
 
 /// Per-thread buffers for analyzing and vectorizing one document at a time (see [`Model::predict_one`]).

@@ -15,7 +15,7 @@ pub struct Cli {
 pub enum Command {
     /// Train a model on labeled documents.
     #[command(after_help = TRAIN_EXAMPLES)]
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Classify documents: files, records of JSONL/CSV files, or stdin.
     #[command(after_help = PREDICT_EXAMPLES)]
     Predict(PredictArgs),

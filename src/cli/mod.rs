@@ -17,7 +17,7 @@ pub use args::Cli;
 pub fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
-        args::Command::Train(a) => train::run(a),
+        args::Command::Train(a) => train::run(*a),
         args::Command::Predict(a) => predict::run(a),
         args::Command::Eval(a) => eval::run(a),
         args::Command::Inspect(a) => inspect::run(a),
