@@ -86,17 +86,32 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".detente-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
+    let name = path.file_name().map_or("model".into(), |n| n.to_string_lossy());
+    let tmp = TempFile {
+        path: dir.join(format!(".{name}.{}.tmp", std::process::id())),
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp.path)
         .map_err(|e| Error::io(dir, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| Error::io(tmp.path(), e))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    file.write_all(bytes).map_err(|e| Error::io(&tmp.path, e))?;
+    file.sync_all().map_err(|e| Error::io(&tmp.path, e))?;
+    drop(file);
+    std::fs::rename(&tmp.path, path).map_err(|e| Error::io(path, e))?;
+    std::mem::forget(tmp);
     Ok(())
+}
+
+/// Removes the temporary file unless it was renamed into place.
+struct TempFile {
+    path: std::path::PathBuf,
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 #[cfg(test)]
@@ -170,5 +185,14 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), b"new");
         let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
         assert_eq!(leftovers, 1, "no temporary file is left behind");
+    }
+
+    #[test]
+    fn writing_into_a_missing_folder_names_the_folder_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("no-such-folder");
+        let message = write_atomic(&missing.join("m.detente"), b"x").unwrap_err().to_string();
+        assert_eq!(message.matches("no-such-folder").count(), 1, "{message}");
+        assert!(message.contains("No such file or directory"), "{message}");
     }
 }

@@ -36,6 +36,19 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
+/// The error and its causes on one line, each cause once: library errors already quote their cause.
+pub fn describe(err: &anyhow::Error) -> String {
+    let mut message = err.to_string();
+    for cause in err.chain().skip(1) {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+    }
+    message
+}
+
 /// A status line on stderr, unless quiet.
 pub(crate) fn status(quiet: bool, message: std::fmt::Arguments<'_>) {
     if !quiet {

@@ -285,3 +285,29 @@ impl linfa::traits::Fit<CsrMatrix, Array1<usize>, Error> for ModelParams {
         self.fit_multiclass(&dataset.records, &y, n_classes)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use linfa::prelude::*;
+    use ndarray::array;
+
+    #[test]
+    fn models_fit_and_predict_through_linfa_traits() {
+        let x = CsrMatrix::from_dense(&array![
+            [1.0, 0.0, 0.0],
+            [0.9, 0.1, 0.0],
+            [0.0, 1.0, 0.0],
+            [0.1, 0.9, 0.0],
+            [0.0, 0.0, 1.0],
+            [0.0, 0.1, 0.9]
+        ]);
+        let dataset = DatasetBase::new(x, array![0usize, 0, 1, 1, 2, 2]);
+        for algorithm in Algorithm::ALL {
+            let model = ModelParams::new(algorithm).dense_features(3).fit(&dataset).unwrap();
+            // Qualified: the inherent `LinearModel::predict` on a bare matrix would shadow the trait method.
+            let predicted: Array1<usize> = Predict::predict(&model, &dataset);
+            assert_eq!(predicted, dataset.targets, "{algorithm}");
+        }
+    }
+}
