@@ -127,7 +127,8 @@ pub struct AnalysisArgs {
         help_heading = "Text analysis"
     )]
     pub stop_words: String,
-    /// Snowball stemmer language, or `none`.
+    /// Snowball stemmer: arabic, danish, dutch, english, finnish, french, german, greek, hungarian, italian,
+    /// norwegian, portuguese, romanian, russian, spanish, swedish, tamil, turkish; or `none`.
     #[arg(
         long,
         default_value = "english",
