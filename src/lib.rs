@@ -1,4 +1,54 @@
-//! detente: offline text classification (overview written once the pieces are merged).
+//! detente: offline text classification with TF-IDF features and linear models.
+//!
+//! Data flows one way: text → [`analyzer::Analyzer`] (segment, lowercase, stop words, stem, n-grams) → term ids
+//! of the [`tfidf::TfidfVectorizer`] → sparse TF-IDF rows ([`sparse::CsrMatrix`]) → a
+//! [`models::LinearModel`] per head → labels. Only the vocabulary touches strings.
+//!
+//! - [`io`] reads corpora (JSON lines, CSV/TSV, a folder per class, fastText) into [`io::Document`]s.
+//! - [`model::Model`] is the whole pipeline: vectorizer, one [`model::Head`] per label field (single- or
+//!   multi-label), and provenance. [`model::Model::train`], [`model::Model::predict`],
+//!   [`model::Model::evaluate`], [`model::Model::save`] / [`model::Model::load`].
+//! - [`models::ModelParams`] chooses and configures the classifier (`svm`, `logreg`, `nb`, `cnb`,
+//!   `linfa-logistic`); it implements linfa's `Fit` on a sparse dataset, and the fitted
+//!   [`models::LinearModel`] implements linfa's `Predict`.
+//! - [`metrics`] scores predictions; [`mod@format`] is the model file container.
+//!
+//! The library never prints or exits; the `detente` binary owns the command line.
+//!
+//! # Example
+//!
+//! ```
+//! use detente::analyzer::AnalyzerConfig;
+//! use detente::io::LabelValue;
+//! use detente::model::{Corpus, Model, TrainOptions};
+//! use detente::models::{Algorithm, ModelParams, ThresholdRule};
+//! use detente::tfidf::{DocFreq, TfidfParams};
+//!
+//! let labeled = [
+//!     ("troops shelled the border villages", "escalation"),
+//!     ("the army attacked the rebel convoy", "escalation"),
+//!     ("the leaders signed a ceasefire agreement", "reconciliation"),
+//!     ("the ministers agreed to restore relations", "reconciliation"),
+//! ];
+//! let corpus = Corpus {
+//!     texts: labeled.iter().map(|(t, _)| t.to_string()).collect(),
+//!     labels: labeled.iter().map(|(_, l)| vec![LabelValue::One(l.to_string())]).collect(),
+//!     label_fields: vec!["tone".into()],
+//!     sources: Vec::new(),
+//! };
+//! let options = TrainOptions {
+//!     analyzer: AnalyzerConfig::default(),
+//!     tfidf: TfidfParams { min_df: DocFreq::Count(1), ..TfidfParams::default() },
+//!     model: ModelParams::new(Algorithm::LogReg),
+//!     threshold: ThresholdRule::default(),
+//!     created_unix: 0,
+//!     text_field: "text".into(),
+//! };
+//! let model = Model::train(&corpus, &options)?;
+//! let predictions = model.predict(&["a ceasefire agreement was signed"], 2);
+//! assert_eq!(predictions[0][0].labels[0].label, "reconciliation");
+//! # Ok::<(), detente::Error>(())
+//! ```
 
 pub mod analyzer;
 pub mod error;
