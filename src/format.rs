@@ -86,7 +86,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let name = path.file_name().map_or("model".into(), |n| n.to_string_lossy());
+    let name = path
+        .file_name()
+        .map_or("model".into(), |n| n.to_string_lossy());
     let tmp = TempFile {
         path: dir.join(format!(".{name}.{}.tmp", std::process::id())),
     };
@@ -191,7 +193,9 @@ mod tests {
     fn writing_into_a_missing_folder_names_the_folder_once() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("no-such-folder");
-        let message = write_atomic(&missing.join("m.detente"), b"x").unwrap_err().to_string();
+        let message = write_atomic(&missing.join("m.detente"), b"x")
+            .unwrap_err()
+            .to_string();
         assert_eq!(message.matches("no-such-folder").count(), 1, "{message}");
         assert!(message.contains("No such file or directory"), "{message}");
     }

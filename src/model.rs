@@ -77,12 +77,22 @@ impl Corpus {
         self.texts.iter().map(String::as_str).collect()
     }
 
-    /// The labels of field `f` of every document, a list each (a single label is a list of one).
-    fn field_labels(&self, f: usize) -> impl Iterator<Item = &[String]> + '_ {
+    /// The labels of field `f` of every document, a list each (a single label is a list of one), or `None`
+    /// where the document has no value for the field.
+    fn field_labels(&self, f: usize) -> impl Iterator<Item = Option<&[String]>> + '_ {
         self.labels.iter().map(move |doc| match &doc[f] {
-            LabelValue::One(label) => std::slice::from_ref(label),
-            LabelValue::Many(labels) => labels.as_slice(),
+            LabelValue::One(label) => Some(std::slice::from_ref(label)),
+            LabelValue::Many(labels) => Some(labels.as_slice()),
+            LabelValue::Missing => None,
         })
+    }
+
+    /// The documents that have a value for field `f`, and those values.
+    fn labeled_rows(&self, f: usize) -> (Vec<usize>, Vec<&[String]>) {
+        self.field_labels(f)
+            .enumerate()
+            .filter_map(|(i, labels)| labels.map(|l| (i, l)))
+            .unzip()
     }
 
     fn field_is_multi_label(&self, f: usize) -> bool {
@@ -313,8 +323,9 @@ impl Model {
                 .enumerate()
                 .map(|(k, l)| (l.clone(), k))
                 .collect();
-            let truth: Vec<Vec<usize>> = corpus
-                .field_labels(f)
+            let (rows, values) = corpus.labeled_rows(f);
+            let truth: Vec<Vec<usize>> = values
+                .into_iter()
                 .map(|doc| {
                     doc.iter()
                         .map(|l| {
@@ -327,9 +338,9 @@ impl Model {
                         .collect()
                 })
                 .collect();
-            let predicted: Vec<Vec<usize>> = (0..x.nrows())
-                .into_par_iter()
-                .map(|i| {
+            let predicted: Vec<Vec<usize>> = rows
+                .par_iter()
+                .map(|&i| {
                     let p = &self.predict_row(x.row(i), 0)[h];
                     p.labels.iter().map(|ls| index[&ls.label]).collect()
                 })
@@ -337,7 +348,7 @@ impl Model {
             let report = if head.multi_label {
                 HeadReport::Multi(metrics::multi_label(&labels, &truth, &predicted))
             } else {
-                if let Some(i) = truth.iter().position(|t| t.len() != 1) {
+                if let Some(i) = truth.iter().position(|t| t.len() != 1).map(|k| rows[k]) {
                     return Err(Error::Parse {
                         path: PathBuf::from(
                             corpus
@@ -349,7 +360,11 @@ impl Model {
                         message: format!(
                             "document {} has {} labels in `{field}`, but head `{field}` is single-label",
                             i + 1,
-                            truth[i].len()
+                            corpus
+                                .field_labels(f)
+                                .nth(i)
+                                .flatten()
+                                .map_or(0, |l| l.len())
                         ),
                     });
                 }
@@ -427,11 +442,14 @@ impl Model {
     }
 }
 
-/// One label field's labels and each document's label ids, before fitting.
+/// One label field's labels and the label ids of the documents that have the field, before fitting.
 struct HeadTargets {
     name: String,
     multi_label: bool,
     labels: Vec<String>,
+    /// The documents (rows of the training matrix) labeled for this head, in order.
+    rows: Vec<usize>,
+    /// One list per entry of `rows`.
     targets: Vec<Vec<u32>>,
 }
 
@@ -442,6 +460,7 @@ impl HeadTargets {
         let multi_label = corpus.field_is_multi_label(f);
         let labels: Vec<String> = corpus
             .field_labels(f)
+            .flatten()
             .flatten()
             .cloned()
             .collect::<BTreeSet<_>>()
@@ -461,14 +480,16 @@ impl HeadTargets {
             .enumerate()
             .map(|(k, l)| (l.as_str(), k as u32))
             .collect();
-        let targets: Vec<Vec<u32>> = corpus
-            .field_labels(f)
+        let (rows, values) = corpus.labeled_rows(f);
+        let targets: Vec<Vec<u32>> = values
+            .into_iter()
             .map(|doc| doc.iter().map(|l| index[l.as_str()]).collect())
             .collect();
         Ok(HeadTargets {
             name,
             multi_label,
             labels,
+            rows,
             targets,
         })
     }
@@ -478,9 +499,18 @@ impl HeadTargets {
             name,
             multi_label,
             labels,
+            rows,
             targets,
         } = self;
         let params = &options.model;
+        // Heads trained on part of the documents (partial labels) see only their rows.
+        let subset;
+        let x = if rows.len() == x.nrows() {
+            x
+        } else {
+            subset = x.select_rows(&rows);
+            &subset
+        };
         let mut label_counts = vec![0usize; labels.len()];
         targets
             .iter()

@@ -331,3 +331,93 @@ fn the_same_data_and_seed_give_the_same_model_file() {
     };
     assert_eq!(pinned("7"), pinned("7"));
 }
+
+#[test]
+fn partial_labels_let_heads_train_on_different_documents() {
+    let dir = TempDir::new().unwrap();
+    let mixed = dir.path().join("mixed.jsonl");
+    let lines: Vec<String> = std::fs::read_to_string(fixture("news.jsonl"))
+        .unwrap()
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let mut v: Value = serde_json::from_str(l).unwrap();
+            // Even lines keep only their topic, odd lines only their tone (null).
+            let drop = if i % 2 == 0 { "tone" } else { "topic" };
+            if i % 4 == 1 {
+                v[drop] = Value::Null;
+            } else {
+                v.as_object_mut().unwrap().remove(drop);
+            }
+            v.to_string()
+        })
+        .collect();
+    std::fs::write(&mixed, lines.join("\n")).unwrap();
+    let model = dir.path().join("m.detente");
+    let train = |partial: bool| {
+        let mut cmd = detente();
+        cmd.args([
+            "train",
+            "--quiet",
+            "--min-df",
+            "1",
+            "--label-field",
+            "topic",
+            "--label-field",
+            "tone",
+            "--data",
+        ])
+        .arg(&mixed)
+        .arg("--output")
+        .arg(&model);
+        if partial {
+            cmd.arg("--partial-labels");
+        }
+        cmd.assert()
+    };
+    train(false)
+        .failure()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "mixed.jsonl:1: missing field `tone`",
+        ));
+    train(true).success();
+    let out = detente()
+        .args(["inspect", "--format", "json"])
+        .arg(&model)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let info: Value = serde_json::from_slice(&out).unwrap();
+    for head in info["heads"].as_array().unwrap() {
+        let trained: u64 = head["labels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["training_documents"].as_u64().unwrap())
+            .sum();
+        assert_eq!(trained, 12, "{}", head["name"]);
+    }
+    let out = detente()
+        .args([
+            "eval",
+            "--quiet",
+            "--partial-labels",
+            "--format",
+            "json",
+            "--model",
+        ])
+        .arg(&model)
+        .arg("--data")
+        .arg(&mixed)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let report: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(report["heads"]["topic"]["documents"], 12);
+    assert_eq!(report["heads"]["tone"]["documents"], 12);
+}

@@ -74,6 +74,10 @@ pub struct TrainArgs {
     pub label_field: Vec<String>,
     #[command(flatten)]
     pub input: InputArgs,
+    /// A document may lack some label fields (missing or null in JSON, an empty cell, a fastText line without
+    /// labels): each head then trains on (or is evaluated on) the documents that have its field.
+    #[arg(long)]
+    pub partial_labels: bool,
     /// Where to write the model (atomically).
     #[arg(long, short, value_name = "MODEL")]
     pub output: PathBuf,
@@ -227,6 +231,10 @@ pub struct EvalArgs {
     pub head: Vec<String>,
     #[command(flatten)]
     pub input: InputArgs,
+    /// A document may lack some label fields (missing or null in JSON, an empty cell, a fastText line without
+    /// labels): each head then trains on (or is evaluated on) the documents that have its field.
+    #[arg(long)]
+    pub partial_labels: bool,
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
     /// Print nothing on stderr but errors.

@@ -19,7 +19,10 @@ pub fn run(args: EvalArgs) -> Result<()> {
     for head in &heads {
         model.head(head)?;
     }
-    let corpus = Corpus::read(&args.data, &read_options(&args.input, heads)?)?;
+    let corpus = Corpus::read(
+        &args.data,
+        &read_options(&args.input, heads, args.partial_labels)?,
+    )?;
     status(
         args.quiet,
         format_args!("evaluating on {} documents", corpus.len()),

@@ -72,7 +72,11 @@ pub fn run(args: InspectArgs) -> Result<()> {
                 "  algorithm {}: C {}, alpha {}, max_iter {}, tol {}, seed {}",
                 p.algorithm, p.c, p.alpha, p.max_iter, p.tol, p.seed
             )?;
-            writeln!(out, "  analyzer: {}", describe_analyzer(vectorizer.analyzer().config()))?;
+            writeln!(
+                out,
+                "  analyzer: {}",
+                describe_analyzer(vectorizer.analyzer().config())
+            )?;
             writeln!(out, "  tf-idf: {}", describe_tfidf(vectorizer.params()))?;
             writeln!(out, "  vocabulary: {} terms", vectorizer.vocabulary_size())?;
             for (h, terms) in &heads {
@@ -109,7 +113,14 @@ pub fn run(args: InspectArgs) -> Result<()> {
 }
 
 fn describe_analyzer(c: &AnalyzerConfig) -> String {
-    let mut parts = vec![if c.lowercase { "lowercased" } else { "case kept" }.to_string()];
+    let mut parts = vec![
+        if c.lowercase {
+            "lowercased"
+        } else {
+            "case kept"
+        }
+        .to_string(),
+    ];
     parts.push(match &c.stop_words {
         StopWords::None => "no stop words".into(),
         StopWords::English => "English stop words removed".into(),
@@ -134,7 +145,11 @@ fn describe_tfidf(p: &TfidfParams) -> String {
         p.max_df,
         p.max_features.map_or("none".to_string(), |n| n.to_string()),
         if p.sublinear_tf { "sublinear" } else { "raw" },
-        if p.norm { "L2-normalized" } else { "not normalized" }
+        if p.norm {
+            "L2-normalized"
+        } else {
+            "not normalized"
+        }
     )
 }
 

@@ -15,7 +15,7 @@ const BATCH: usize = 1024;
 
 pub fn run(args: PredictArgs) -> Result<()> {
     let model = Model::load(&args.model)?;
-    let options = read_options(&args.input, Vec::new())?;
+    let options = read_options(&args.input, Vec::new(), false)?;
     let stdout = std::io::stdout().lock();
     let mut batcher = Batcher {
         model: &model,

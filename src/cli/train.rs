@@ -12,7 +12,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 pub fn run(args: TrainArgs) -> Result<()> {
     let options = train_options(&args)?;
-    let read = read_options(&args.input, args.label_field.clone())?;
+    let read = read_options(&args.input, args.label_field.clone(), args.partial_labels)?;
     let started = Instant::now();
     let corpus = Corpus::read(&args.data, &read)?;
     for source in &corpus.sources {
@@ -59,7 +59,11 @@ pub fn run(args: TrainArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn read_options(input: &InputArgs, label_fields: Vec<String>) -> Result<ReadOptions> {
+pub fn read_options(
+    input: &InputArgs,
+    label_fields: Vec<String>,
+    partial_labels: bool,
+) -> Result<ReadOptions> {
     Ok(ReadOptions {
         format: input
             .input_format
@@ -68,6 +72,7 @@ pub fn read_options(input: &InputArgs, label_fields: Vec<String>) -> Result<Read
             .transpose()?,
         text_field: input.text_field.clone(),
         label_fields,
+        partial_labels,
     })
 }
 

@@ -86,6 +86,10 @@ pub fn read_from(
         let (text, mut replaced) = decode_field(cell(text_column));
         let mut labels = Vec::with_capacity(label_columns.len());
         for &(field, i) in &label_columns {
+            if cell(i).is_empty() && options.partial_labels {
+                labels.push(LabelValue::Missing);
+                continue;
+            }
             if cell(i).is_empty() {
                 return Err(Error::FieldType {
                     path: name.to_path_buf(),

@@ -50,7 +50,7 @@ pub fn read_from(
         let labels = if options.label_fields.is_empty() {
             Vec::new()
         } else {
-            let value = label_value(labels, name, line.number)?;
+            let value = label_value(labels, name, line.number, options.partial_labels)?;
             vec![value; options.label_fields.len()]
         };
         report.documents += 1;
@@ -77,7 +77,10 @@ fn split_labels(line: &str) -> (Vec<&str>, &str) {
     (labels, rest)
 }
 
-fn label_value(tokens: Vec<&str>, path: &Path, line: usize) -> Result<LabelValue> {
+fn label_value(tokens: Vec<&str>, path: &Path, line: usize, partial: bool) -> Result<LabelValue> {
+    if tokens.is_empty() && partial {
+        return Ok(LabelValue::Missing);
+    }
     if tokens.is_empty() {
         return Err(Error::MissingField {
             path: path.to_path_buf(),

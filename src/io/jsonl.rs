@@ -81,7 +81,7 @@ fn parse_line(text: &str, line: usize, path: &Path, options: &ReadOptions) -> Re
     let labels = options
         .label_fields
         .iter()
-        .map(|field| label(&object, field, path, line))
+        .map(|field| label(&object, field, path, line, options.partial_labels))
         .collect::<Result<Vec<_>>>()?;
     let text = take_text(&mut object, &options.text_field, path, line)?;
     Ok(Document {
@@ -115,7 +115,16 @@ fn take_text(
     }
 }
 
-fn label(object: &Map<String, Value>, field: &str, path: &Path, line: usize) -> Result<LabelValue> {
+fn label(
+    object: &Map<String, Value>,
+    field: &str,
+    path: &Path,
+    line: usize,
+    partial: bool,
+) -> Result<LabelValue> {
+    if partial && object.get(field).is_none_or(Value::is_null) {
+        return Ok(LabelValue::Missing);
+    }
     let Some(value) = object.get(field) else {
         return Err(Error::MissingField {
             path: path.to_path_buf(),
@@ -351,6 +360,21 @@ mod tests {
             Err(Error::MissingField { line: 2, field, .. }) => assert_eq!(field, "label"),
             other => panic!("expected a missing field, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn partial_labels_turn_missing_and_null_fields_into_missing() {
+        let mut opts = options("text", &["topic", "tone"]);
+        opts.partial_labels = true;
+        let (docs, _) = read_str(
+            b"{\"text\": \"a\", \"topic\": \"x\"}\n{\"text\": \"b\", \"topic\": null, \"tone\": \"y\"}\n",
+            &opts,
+        )
+        .unwrap();
+        assert_eq!(docs[0].labels, vec![one("x"), LabelValue::Missing]);
+        assert_eq!(docs[1].labels, vec![LabelValue::Missing, one("y")]);
+        // A mistyped value is still an error.
+        assert!(read_str(b"{\"text\": \"a\", \"topic\": {}}\n", &opts).is_err());
     }
 
     #[test]

@@ -97,6 +97,9 @@ pub enum LabelValue {
     One(String),
     /// A list of labels, possibly empty: the field belongs to a multi-label head.
     Many(Vec<String>),
+    /// No value: the field is missing or null (JSON), the cell empty (CSV), or the line has no label (fastText).
+    /// Only produced with [`ReadOptions::partial_labels`]; the document then does not count for that field's head.
+    Missing,
 }
 
 /// One document as read: its text, where it came from, and one [`LabelValue`] per requested label field.
@@ -120,6 +123,8 @@ pub struct ReadOptions {
     pub text_field: String,
     /// Fields holding labels; empty for unlabeled input. Folder and fastText corpora have one, `label`.
     pub label_fields: Vec<String>,
+    /// A document may lack a label field ([`LabelValue::Missing`]) instead of that being an error.
+    pub partial_labels: bool,
 }
 
 impl Default for ReadOptions {
@@ -128,6 +133,7 @@ impl Default for ReadOptions {
             format: None,
             text_field: "text".into(),
             label_fields: Vec::new(),
+            partial_labels: false,
         }
     }
 }

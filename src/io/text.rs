@@ -164,6 +164,7 @@ pub(super) mod testing {
             format: None,
             text_field: text_field.into(),
             label_fields: label_fields.iter().map(|f| f.to_string()).collect(),
+            partial_labels: false,
         }
     }
 

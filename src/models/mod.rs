@@ -304,7 +304,10 @@ mod tests {
         ]);
         let dataset = DatasetBase::new(x, array![0usize, 0, 1, 1, 2, 2]);
         for algorithm in Algorithm::ALL {
-            let model = ModelParams::new(algorithm).dense_features(3).fit(&dataset).unwrap();
+            let model = ModelParams::new(algorithm)
+                .dense_features(3)
+                .fit(&dataset)
+                .unwrap();
             // Qualified: the inherent `LinearModel::predict` on a bare matrix would shadow the trait method.
             let predicted: Array1<usize> = Predict::predict(&model, &dataset);
             assert_eq!(predicted, dataset.targets, "{algorithm}");
