@@ -40,6 +40,7 @@
 //!     analyzer: AnalyzerConfig::default(),
 //!     tfidf: TfidfParams { min_df: DocFreq::Count(1), ..TfidfParams::default() },
 //!     model: ModelParams::new(Algorithm::LogReg),
+//!     head_models: Vec::new(),
 //!     threshold: ThresholdRule::default(),
 //!     created_unix: 0,
 //!     text_field: "text".into(),

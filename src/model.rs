@@ -108,6 +108,8 @@ pub struct TrainOptions {
     pub analyzer: AnalyzerConfig,
     pub tfidf: TfidfParams,
     pub model: ModelParams,
+    /// Heads fitted with other parameters than `model`, by head name.
+    pub head_models: Vec<(String, ModelParams)>,
     /// How multi-label heads choose their threshold.
     pub threshold: ThresholdRule,
     /// Seconds since the Unix epoch to record as the training time (pass `SOURCE_DATE_EPOCH` for
@@ -131,6 +133,8 @@ pub struct Head {
     pub threshold: f64,
     /// How `threshold` was chosen.
     pub threshold_rule: ThresholdRule,
+    /// The classifier's parameters.
+    pub params: ModelParams,
 }
 
 /// How a model was made.
@@ -208,6 +212,15 @@ impl Model {
             ));
         }
         options.model.check()?;
+        for (head, params) in &options.head_models {
+            if !corpus.label_fields.contains(head) {
+                return Err(Error::UnknownHead {
+                    head: head.clone(),
+                    available: corpus.label_fields.join(", "),
+                });
+            }
+            params.check()?;
+        }
         let analyzer = Analyzer::new(options.analyzer.clone())?;
         // Label problems (a single class) are cheaper to find, and more to the point, than vocabulary ones.
         let targets = (0..corpus.label_fields.len())
@@ -502,7 +515,11 @@ impl HeadTargets {
             rows,
             targets,
         } = self;
-        let params = &options.model;
+        let params = options
+            .head_models
+            .iter()
+            .find(|(head, _)| *head == name)
+            .map_or(&options.model, |(_, p)| p);
         // Heads trained on part of the documents (partial labels) see only their rows.
         let subset;
         let x = if rows.len() == x.nrows() {
@@ -540,6 +557,7 @@ impl HeadTargets {
             model,
             threshold,
             threshold_rule: options.threshold,
+            params: params.clone(),
         })
     }
 }

@@ -28,6 +28,7 @@ fn options(algorithm: Algorithm) -> TrainOptions {
             ..TfidfParams::default()
         },
         model: ModelParams::new(algorithm),
+        head_models: Vec::new(),
         threshold: ThresholdRule::default(),
         created_unix: 0,
         text_field: "text".into(),
@@ -100,4 +101,26 @@ fn heads_know_their_kind_and_labels() {
     )[0];
     assert_eq!(p[1].labels[0].label, "escalation");
     assert!(p[2].labels.iter().any(|l| l.label == "military"));
+}
+
+#[test]
+fn a_head_can_use_its_own_algorithm() {
+    let mut opts = options(Algorithm::Svm);
+    opts.head_models = vec![("tone".into(), ModelParams::new(Algorithm::LogReg))];
+    let model = Model::train(&corpus(), &opts).unwrap();
+    let algorithms: Vec<_> = model.heads().iter().map(|h| h.params.algorithm).collect();
+    assert_eq!(
+        algorithms,
+        vec![Algorithm::Svm, Algorithm::LogReg, Algorithm::Svm]
+    );
+    let tone = &model.predict(&["The ministers agreed to resume talks."], 3)[0][1];
+    let total: f64 = tone.top.iter().map(|l| l.score).sum();
+    assert!(
+        (total - 1.0).abs() < 1e-9,
+        "logistic scores are probabilities: {total}"
+    );
+
+    opts.head_models = vec![("sentiment".into(), ModelParams::new(Algorithm::LogReg))];
+    let err = Model::train(&corpus(), &opts).unwrap_err().to_string();
+    assert!(err.contains("no head `sentiment`"), "{err}");
 }

@@ -84,6 +84,10 @@ pub struct TrainArgs {
     /// Model type.
     #[arg(long, default_value = "svm", value_parser = ["logreg", "svm", "nb", "cnb", "linfa-logistic"])]
     pub algorithm: String,
+    /// Another model type for one head, e.g. `tone=logreg` (with that type's default parameters and
+    /// --seed); repeat for several heads.
+    #[arg(long, value_name = "HEAD=ALGORITHM")]
+    pub head_algorithm: Vec<String>,
     /// Inverse regularization strength (logreg, svm, linfa-logistic). Default: logreg 10, svm 1,
     /// linfa-logistic 10.
     #[arg(long = "C", visible_alias = "c", value_name = "C")]

@@ -4,7 +4,7 @@ use super::args::{InspectArgs, ReportFormat};
 use anyhow::Result;
 use detente::analyzer::{AnalyzerConfig, StopWords};
 use detente::model::Model;
-use detente::models::ThresholdRule;
+use detente::models::{Algorithm, ModelParams, ThresholdRule};
 use detente::tfidf::TfidfParams;
 use serde_json::json;
 use std::io::Write;
@@ -27,6 +27,7 @@ pub fn run(args: InspectArgs) -> Result<()> {
                     json!({
                         "name": h.name,
                         "kind": if h.multi_label { "multi-label" } else { "single-label" },
+                        "params": h.params,
                         "link": format!("{:?}", h.model.link()).to_lowercase(),
                         "threshold": h.multi_label.then_some(h.threshold),
                         "labels": h.labels.iter().zip(&h.label_counts).zip(terms).map(|((l, n), t)| json!({
@@ -66,12 +67,7 @@ pub fn run(args: InspectArgs) -> Result<()> {
                     s.path, s.format, s.documents
                 )?;
             }
-            let p = &meta.params;
-            writeln!(
-                out,
-                "  algorithm {}: C {}, alpha {}, max_iter {}, tol {}, seed {}",
-                p.algorithm, p.c, p.alpha, p.max_iter, p.tol, p.seed
-            )?;
+            writeln!(out, "  algorithm {}", describe_params(&meta.params))?;
             writeln!(
                 out,
                 "  analyzer: {}",
@@ -82,14 +78,15 @@ pub fn run(args: InspectArgs) -> Result<()> {
             for (h, terms) in &heads {
                 writeln!(
                     out,
-                    "\nhead `{}` ({}, {} labels)",
+                    "\nhead `{}` ({}, {} labels, {})",
                     h.name,
                     if h.multi_label {
                         "multi-label"
                     } else {
                         "single-label"
                     },
-                    h.labels.len()
+                    h.labels.len(),
+                    describe_params(&h.params)
                 )?;
                 if h.multi_label {
                     let how = match h.threshold_rule {
@@ -136,6 +133,20 @@ fn describe_analyzer(c: &AnalyzerConfig) -> String {
         None => "no character n-grams".into(),
     });
     parts.join(", ")
+}
+
+fn describe_params(p: &ModelParams) -> String {
+    let knobs = match p.algorithm {
+        Algorithm::Nb | Algorithm::Cnb => format!("alpha {}", p.alpha),
+        Algorithm::LinfaLogistic => format!(
+            "C {}, max_iter {}, tol {}, {} dense features",
+            p.c, p.max_iter, p.tol, p.dense_features
+        ),
+        Algorithm::LogReg | Algorithm::Svm => {
+            format!("C {}, max_iter {}, tol {}", p.c, p.max_iter, p.tol)
+        }
+    };
+    format!("{} ({knobs}, seed {})", p.algorithm, p.seed)
 }
 
 fn describe_tfidf(p: &TfidfParams) -> String {

@@ -111,10 +111,22 @@ fn train_options(args: &TrainArgs) -> Result<TrainOptions> {
                 })?,
         ),
     };
+    let head_models = args
+        .head_algorithm
+        .iter()
+        .map(|spec| {
+            let (head, algorithm) = spec.split_once('=').with_context(|| {
+                format!("invalid --head-algorithm `{spec}`: expected HEAD=ALGORITHM")
+            })?;
+            let params = ModelParams::new(algorithm.parse()?).seed(args.seed);
+            Ok((head.to_string(), params))
+        })
+        .collect::<Result<Vec<_>>>()?;
     Ok(TrainOptions {
         analyzer,
         tfidf,
         model,
+        head_models,
         threshold,
         created_unix: created_unix()?,
         text_field: args.input.text_field.clone(),
