@@ -30,22 +30,23 @@
 //!    first ends in `.`, `!`, `?` or `…` (a run of them, optionally followed by closing `"` `'` `”` `’`
 //!    `)` `]`) and the second starts like a sentence: an uppercase letter, a digit, or an opening
 //!    `"` `'` `“` `‘` `(` `[`. So decimals ("3.5") never split, and neither does an ellipsis or an
-//!    acronym followed by a lowercase word ("wait... he said", "U.S. officials"). When the word ends in a
-//!    single bare `.` (nothing after it), the word before the period decides:
+//!    acronym followed by a lowercase word ("wait... he said", "U.S. officials"). A sentence never
+//!    consists of a list marker alone ("1." to "999." opening a sentence stays with the words after
+//!    it). When the word ends in a single `.` (not `..` or `...`), possibly followed by closers, the
+//!    word before the period, without leading opening quotes, brackets or `<`, decides:
 //!    - a title that precedes a name (`Mr`, `Mrs`, `Ms`, `Dr`, `Prof`, `Sen`, `Rep`, `Gov`, `Gen`,
 //!      `Col`, `Lt`, `Sgt`, `Capt`, `Cmdr`, `Adm`, `vs`, …; see `TITLES`): never a boundary;
-//!    - `No` or `Nos` followed by a digit ("No. 1"): not a boundary;
+//!    - `No`, `Nos` or `no` followed by a digit or `One` … `Ten` ("No. 1"): not a boundary;
 //!    - an abbreviation that may also end a sentence (`Jr`, `Sr`, `Inc`, `Corp`, `Co`, `Ltd`, `Bros`,
-//!      `etc`, `St`, month names `Jan` … `Dec`, …; see `AMBIGUOUS`), a single capital letter (an
-//!      initial, "John F. Kennedy"), or a dotted acronym (letters in groups of one or two joined by
-//!      periods: `U.S`, `U.N`, `a.m`, `e.g`, `Ph.D`): a boundary only when the next word is a common
+//!      `etc`, `St`, month and weekday names, US state abbreviations like `Calif` and `Fla`, …; see
+//!      `AMBIGUOUS`), a single capital letter (an initial, "John F. Kennedy"), or a word ending in a
+//!      dotted acronym (letters in groups of one or two joined by periods: `U.S`, `U.N`, `a.m`, `e.g`,
+//!      `Ph.D`, also after a hyphen or slash as in `Japan-U.S`): a boundary only when the next word is a common
 //!      sentence starter (`The`, `A`, `He`, `She`, `It`, `They`, `We`, `In`, `But`, …; see
 //!      `STARTERS`). "U.S. officials" and "U.S. Treasury" stay together, "in the U.S. The" splits.
 //!      `And` and `Or` are deliberately not starters: Reuters capitalises the word after "U.S."
 //!      ("the U.S. And Japan").
-//!
-//!    A period followed by a closing quote or bracket (`he said." Next`) is always a boundary when
-//!    the next word starts like a sentence.
+//!    - any other word: a boundary (`he said." Next`, `(It was final.) Then`).
 //! 4. **Lead.** The sentences of the first paragraph after the headline (of the first paragraph when
 //!    there is no headline), at most the first two. In the wire layout, the rest of the first paragraph
 //!    after the headline line is that paragraph. All other sentences are [`Role::Body`].
@@ -57,10 +58,11 @@
 //! # Limits
 //!
 //! - The abbreviation lists are English, case-sensitive and short; an unlisted abbreviation followed
-//!   by a capitalised word splits ("Calif. Governor"), and a listed one at the end of a sentence does not
+//!   by a capitalised word splits ("Penn. Governor"), and a listed one at the end of a sentence does not
 //!   split when the next sentence starts with a name ("shares of Acme Inc. Smith said").
 //! - Whether the word after an acronym or initial starts a sentence is guessed from a list of common
-//!   starters only; proper nouns after "U.S." never start a new sentence.
+//!   starters only; proper nouns after "U.S." never start a new sentence, and a starter that does
+//!   not start one is split off (Reuters: "The U.S. Last year was Hong Kong's biggest export market").
 //! - `!` and `?` always end a sentence before a capitalised word ("Yahoo! Inc" splits).
 //! - Sign-offs are not recognised: a Reuters article ending in "... pct.\n REUTER" gives a last
 //!   sentence "REUTER". Tables and lists are split like prose.
@@ -114,7 +116,14 @@ const AMBIGUOUS: &[&str] = &[
     "Jr", "Sr", "Inc", "Corp", "Co", "Cos", "Ltd", "Bros", "Plc", "Dept", "Univ", "Assn", "Mfg",
     "etc", "St", "Ave", "Blvd", "Rd", "Mt", "Ft", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug",
     "Sep", "Sept", "Oct", "Nov", "Dec", "Mon", "Tue", "Tues", "Wed", "Thu", "Thur", "Thurs", "Fri",
-    "Sat", "Sun",
+    "Sat", "Sun", "Ala", "Ariz", "Ark", "Calif", "Colo", "Conn", "Del", "Fla", "Ga", "Ill", "Ind",
+    "Kan", "Ky", "La", "Md", "Mass", "Mich", "Minn", "Miss", "Mo", "Mont", "Neb", "Nev", "Okla",
+    "Ore", "Pa", "Tenn", "Tex", "Va", "Vt", "Wash", "Wis", "Wyo",
+];
+
+/// Number words after which "No." is a number sign ("alloys No. Three").
+const NUMBER_WORDS: &[&str] = &[
+    "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten",
 ];
 
 /// Words that commonly open an English sentence. No proper nouns, and no `And`/`Or` (see rule 3).
@@ -387,7 +396,9 @@ fn split_paragraph(text: &str, start: usize, end: usize, mut emit: impl FnMut(us
     };
     let mut sentence_start = word.0;
     for next in words {
-        if is_boundary(&text[word.0..word.1], &text[next.0..next.1]) {
+        let current = &text[word.0..word.1];
+        let list_marker = word.0 == sentence_start && is_list_marker(current);
+        if !list_marker && is_boundary(current, &text[next.0..next.1]) {
             emit(sentence_start, word.1);
             sentence_start = next.0;
         }
@@ -410,28 +421,38 @@ fn words(text: &str, offset: usize) -> impl Iterator<Item = (usize, usize)> + '_
     })
 }
 
+/// "1.", "12.": a numbered list item's marker, not a sentence of its own.
+fn is_list_marker(word: &str) -> bool {
+    word.strip_suffix('.')
+        .is_some_and(|n| (1..=3).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Whether a sentence ends between the adjacent words `word` and `next`.
 fn is_boundary(word: &str, next: &str) -> bool {
     let unclosed = word.trim_end_matches(CLOSERS);
     if !unclosed.ends_with(TERMINATORS) || !starts_sentence(next) {
         return false;
     }
-    // Only a bare single period can belong to an abbreviation; "No." + quote is a word, "..." an ellipsis.
-    if unclosed.len() != word.len() || !unclosed.ends_with('.') {
+    let Some(stem) = unclosed.strip_suffix('.') else {
         return true;
-    }
-    let stem = &unclosed[..unclosed.len() - 1];
+    };
+    // "..." is an ellipsis, never an abbreviation.
     if stem.ends_with(TERMINATORS) {
         return true;
     }
-    let stem = stem.trim_start_matches(OPENERS);
+    // Reuters tags companies as "<C.D. Bramall Plc>".
+    let stem = stem.trim_start_matches(OPENERS).trim_start_matches('<');
     if TITLES.contains(&stem) {
         return false;
     }
-    if stem == "No" || stem == "Nos" {
-        return !next.starts_with(|c: char| c.is_ascii_digit());
+    if matches!(stem, "No" | "Nos" | "no") {
+        let number = next.starts_with(|c: char| c.is_ascii_digit())
+            || NUMBER_WORDS.iter().any(|w| next.starts_with(w));
+        return !number;
     }
-    if AMBIGUOUS.contains(&stem) || is_initial(stem) || is_dotted_acronym(stem) {
+    // "Japan-U.S." ends in an acronym too.
+    let last_part = stem.rsplit(['-', '/']).next().unwrap_or(stem);
+    if AMBIGUOUS.contains(&stem) || is_initial(stem) || is_dotted_acronym(last_part) {
         return is_starter_word(next);
     }
     true
@@ -645,6 +666,12 @@ talks between the two governments since it opened last year.
             sentences_of("It ranked No. 1 in sales. Smith Jr. Was not there."),
             ["It ranked No. 1 in sales.", "Smith Jr. Was not there."]
         );
+        assert_eq!(
+            sentences_of(
+                "It raised alloys No. Three and U.S. no. 2 wheat in Orlando, Fla. Monday."
+            ),
+            ["It raised alloys No. Three and U.S. no. 2 wheat in Orlando, Fla. Monday."]
+        );
     }
 
     #[test]
@@ -666,6 +693,10 @@ talks between the two governments since it opened last year.
             sentences_of("Trade between the U.S. And Japan fell."),
             ["Trade between the U.S. And Japan fell."]
         );
+        // Regression: these split after "(U.K.)", "<C.D." and "Japan-U.S." in Reuters articles.
+        let tagged =
+            "Cargill (U.K.) Ltd and <C.D. Bramall Plc> made \"Japan-U.S. Interest\" gains.";
+        assert_eq!(sentences_of(tagged), [tagged]);
     }
 
     #[test]
@@ -694,6 +725,18 @@ talks between the two governments since it opened last year.
                 "[Done.]",
                 "‘Yes.’",
                 "Fine."
+            ]
+        );
+    }
+
+    #[test]
+    fn list_marker_stays_with_its_item() {
+        assert_eq!(
+            sentences_of("They agreed on two points. 1. The dollar is stable. 2. Rates stay."),
+            [
+                "They agreed on two points.",
+                "1. The dollar is stable.",
+                "2. Rates stay."
             ]
         );
     }
