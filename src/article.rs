@@ -41,8 +41,8 @@
 //!      `etc`, `St`, month and weekday names, US state abbreviations like `Calif` and `Fla`, …; see
 //!      `AMBIGUOUS`), a single capital letter (an initial, "John F. Kennedy"), or a word ending in a
 //!      dotted acronym (letters in groups of one or two joined by periods: `U.S`, `U.N`, `a.m`, `e.g`,
-//!      `Ph.D`, also after a hyphen or slash as in `Japan-U.S`): a boundary only when the next word is a common
-//!      sentence starter (`The`, `A`, `He`, `She`, `It`, `They`, `We`, `In`, `But`, …; see
+//!      `Ph.D`, also after a hyphen or slash as in `Japan-U.S`): a boundary only when the next word is
+//!      a common sentence starter (`The`, `A`, `He`, `She`, `It`, `They`, `We`, `In`, `But`, …; see
 //!      `STARTERS`). "U.S. officials" and "U.S. Treasury" stay together, "in the U.S. The" splits.
 //!      `And` and `Or` are deliberately not starters: Reuters capitalises the word after "U.S."
 //!      ("the U.S. And Japan").
