@@ -52,6 +52,7 @@
 //! ```
 
 pub mod analyzer;
+pub mod article;
 pub mod error;
 pub mod format;
 pub mod io;
