@@ -62,5 +62,6 @@ pub mod models;
 pub mod sparse;
 pub mod stopwords;
 pub mod tfidf;
+pub mod tone;
 
 pub use error::{Error, Result};

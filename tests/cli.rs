@@ -421,3 +421,74 @@ fn partial_labels_let_heads_train_on_different_documents() {
     assert_eq!(report["heads"]["topic"]["documents"], 12);
     assert_eq!(report["heads"]["tone"]["documents"], 12);
 }
+
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("datasets/examples")
+        .join(name)
+}
+
+/// The built-in news model reads the example articles as an analyst would.
+#[test]
+fn the_built_in_model_reads_articles_as_an_analyst_would() {
+    const INTERNATIONAL: [&str; 3] = [
+        "International Affairs and Foreign Aid",
+        "Defense",
+        "Foreign Trade",
+    ];
+    for (file, tone, international) in [
+        ("liaison-office.txt", "escalation", true),
+        ("joint-office.txt", "reconciliation", true),
+        ("ceasefire.txt", "reconciliation", true),
+        ("earnings.txt", "neutral", false),
+        ("baseball.txt", "neutral", false),
+    ] {
+        let out = detente()
+            .args(["predict", "--format", "json"])
+            .arg(example(file))
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let records: Value = serde_json::from_slice(&out).unwrap();
+        let record = &records[0];
+        let article = &record["article_tone"];
+        assert_eq!(article["label"], tone, "{file}: {article}");
+        let score = article["score"].as_f64().unwrap();
+        assert!((-1.0..=1.0).contains(&score), "{file}: score {score}");
+        let evidence = article["evidence"].as_array().unwrap();
+        assert!(!evidence.is_empty() && evidence.len() <= 3, "{file}");
+        let topic = record["heads"]["topic"]["label"].as_str().unwrap();
+        assert_eq!(
+            INTERNATIONAL.contains(&topic),
+            international,
+            "{file}: topic {topic}"
+        );
+    }
+}
+
+#[test]
+fn the_built_in_model_reads_stdin_whole_or_by_line() {
+    let article = std::fs::read_to_string(example("liaison-office.txt")).unwrap();
+    detente()
+        .args(["predict", "--whole"])
+        .write_stdin(article.clone())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("tone   escalation (article score"));
+    let out = detente()
+        .args(["predict", "-", "--format", "jsonl"])
+        .write_stdin(article.clone())
+        .assert()
+        .success();
+    let lines = String::from_utf8(out.get_output().stdout.clone())
+        .unwrap()
+        .lines()
+        .count();
+    assert_eq!(lines, article.lines().count(), "one record per input line");
+    detente().args(["inspect"]).assert().success().stdout(
+        predicate::str::contains("(built-in news model)")
+            .and(predicate::str::contains("head `tone`")),
+    );
+}

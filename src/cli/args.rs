@@ -37,6 +37,8 @@ Examples:
 
 const PREDICT_EXAMPLES: &str = "\
 Examples:
+  detente predict article.txt                      (the built-in news model: topic and tone)
+  detente predict --format json article.txt
   detente predict --model nyt.detente article.txt
   cat article.txt | detente predict --model nyt.detente --whole
   printf 'Senate passes budget\\nStocks fall\\n' | detente predict --model nyt.detente --format jsonl
@@ -202,9 +204,9 @@ pub enum ReportFormat {
 
 #[derive(Args, Debug)]
 pub struct PredictArgs {
-    /// The model file.
+    /// The model file; without it, the built-in news model (topic and tone).
     #[arg(long, short, value_name = "MODEL")]
-    pub model: PathBuf,
+    pub model: Option<PathBuf>,
     /// Files to classify: a plain file is one document; .jsonl/.csv/.tsv/.ft files and folders hold one
     /// per record. `-` or nothing reads stdin, one document per line (see --whole, --input-format).
     #[arg(value_name = "INPUT")]
@@ -224,9 +226,9 @@ pub struct PredictArgs {
 
 #[derive(Args, Debug)]
 pub struct EvalArgs {
-    /// The model file.
+    /// The model file; without it, the built-in news model (topic and tone).
     #[arg(long, short, value_name = "MODEL")]
-    pub model: PathBuf,
+    pub model: Option<PathBuf>,
     /// Labeled evaluation data; repeat to combine several.
     #[arg(long, required = true, value_name = "PATH")]
     pub data: Vec<PathBuf>,
@@ -248,9 +250,9 @@ pub struct EvalArgs {
 
 #[derive(Args, Debug)]
 pub struct InspectArgs {
-    /// The model file.
+    /// The model file; without it, the built-in news model.
     #[arg(value_name = "MODEL")]
-    pub model: PathBuf,
+    pub model: Option<PathBuf>,
     /// Terms listed per label.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub top_terms: usize,

@@ -5,12 +5,12 @@ use super::status;
 use super::train::read_options;
 use anyhow::Result;
 use detente::metrics::ClassScores;
-use detente::model::{Corpus, Evaluation, HeadReport, Model};
+use detente::model::{Corpus, Evaluation, HeadReport};
 use serde_json::{Map, Value, json};
 use std::io::Write;
 
 pub fn run(args: EvalArgs) -> Result<()> {
-    let model = Model::load(&args.model)?;
+    let model = super::load_model(args.model.as_deref())?;
     let heads = if args.head.is_empty() {
         model.head_names()
     } else {

@@ -3,14 +3,14 @@
 use super::args::{InspectArgs, ReportFormat};
 use anyhow::Result;
 use detente::analyzer::{AnalyzerConfig, StopWords};
-use detente::model::Model;
 use detente::models::{Algorithm, ModelParams, ThresholdRule};
 use detente::tfidf::TfidfParams;
 use serde_json::json;
 use std::io::Write;
 
 pub fn run(args: InspectArgs) -> Result<()> {
-    let model = Model::load(&args.model)?;
+    let model = super::load_model(args.model.as_deref())?;
+    let name = super::model_name(args.model.as_deref());
     let meta = model.metadata();
     let vectorizer = model.vectorizer();
     let mut out = std::io::stdout().lock();
@@ -39,7 +39,7 @@ pub fn run(args: InspectArgs) -> Result<()> {
                 })
                 .collect();
             let report = json!({
-                "file": args.model.display().to_string(),
+                "file": name,
                 "heads": heads,
                 "vocabulary_size": vectorizer.vocabulary_size(),
                 "analyzer": vectorizer.analyzer().config(),
@@ -51,7 +51,7 @@ pub fn run(args: InspectArgs) -> Result<()> {
             writeln!(out)?;
         }
         ReportFormat::Text => {
-            writeln!(out, "model {}", args.model.display())?;
+            writeln!(out, "model {name}")?;
             writeln!(
                 out,
                 "  trained by detente {} at {} on {} documents, text field `{}`",

@@ -49,6 +49,22 @@ pub fn describe(err: &anyhow::Error) -> String {
     message
 }
 
+/// The news model compiled into the binary (rebuilt by `datasets/news/build.sh`).
+static NEWS_MODEL: &[u8] = include_bytes!("../../models/news.detente");
+
+/// The model at `path`, or the built-in news model.
+pub(crate) fn load_model(path: Option<&std::path::Path>) -> detente::Result<detente::model::Model> {
+    match path {
+        Some(path) => detente::model::Model::load(path),
+        None => detente::model::Model::from_bytes(NEWS_MODEL, "(built-in news model)".as_ref()),
+    }
+}
+
+/// How a model is named in output: its path, or the built-in one.
+pub(crate) fn model_name(path: Option<&std::path::Path>) -> String {
+    path.map_or("(built-in news model)".into(), |p| p.display().to_string())
+}
+
 /// A status line on stderr, unless quiet.
 pub(crate) fn status(quiet: bool, message: std::fmt::Arguments<'_>) {
     if !quiet {

@@ -2,6 +2,7 @@
 
 use super::args::PredictFormat;
 use detente::model::HeadPrediction;
+use detente::tone::ArticleTone;
 use serde_json::{Map, Value, json};
 use std::io::{self, Write};
 
@@ -33,32 +34,45 @@ impl<W: Write> PredictionWriter<W> {
         }
     }
 
-    pub fn write(&mut self, input: &str, heads: &[HeadPrediction], top_k: usize) -> io::Result<()> {
+    pub fn write(
+        &mut self,
+        input: &str,
+        heads: &[HeadPrediction],
+        article: Option<&ArticleTone>,
+        top_k: usize,
+    ) -> io::Result<()> {
         match self.format {
-            PredictFormat::Text => self.write_text(input, heads, top_k)?,
+            PredictFormat::Text => self.write_text(input, heads, article, top_k)?,
             PredictFormat::Jsonl => {
-                serde_json::to_writer(&mut self.out, &record(input, heads, top_k))?;
+                serde_json::to_writer(&mut self.out, &record(input, heads, article, top_k))?;
                 self.out.write_all(b"\n")?;
             }
             PredictFormat::Json => {
                 self.out
                     .write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
-                serde_json::to_writer_pretty(&mut self.out, &record(input, heads, top_k))?;
+                serde_json::to_writer_pretty(&mut self.out, &record(input, heads, article, top_k))?;
             }
         }
         self.written += 1;
         Ok(())
     }
 
+    /// One line per head; the tone head, when the input was read as an article, as its article tone with the
+    /// evidence sentences below it.
     fn write_text(
         &mut self,
         input: &str,
         heads: &[HeadPrediction],
+        article: Option<&ArticleTone>,
         top_k: usize,
     ) -> io::Result<()> {
         writeln!(self.out, "{input}")?;
         let width = heads.iter().map(|h| h.head.len()).max().unwrap_or(0);
         for head in heads {
+            if let Some(a) = article.filter(|a| a.head == head.head) {
+                self.write_article(a, width)?;
+                continue;
+            }
             let chosen: Vec<String> = head
                 .labels
                 .iter()
@@ -83,6 +97,28 @@ impl<W: Write> PredictionWriter<W> {
         Ok(())
     }
 
+    fn write_article(&mut self, a: &ArticleTone, width: usize) -> io::Result<()> {
+        writeln!(
+            self.out,
+            "  {:<width$}  {} (article score {:+.2}, eventfulness {:.2}, {} sentences)",
+            a.head,
+            a.label,
+            a.score,
+            a.eventfulness,
+            a.sentences.len()
+        )?;
+        for &i in &a.evidence {
+            let s = &a.sentences[i];
+            let role = format!("{:?}", s.role).to_lowercase();
+            writeln!(
+                self.out,
+                "  {:<width$}    {role:<8} {:<14} {}",
+                "", s.label, s.text
+            )?;
+        }
+        Ok(())
+    }
+
     pub fn finish(mut self) -> io::Result<()> {
         if self.format == PredictFormat::Json {
             self.out
@@ -94,7 +130,12 @@ impl<W: Write> PredictionWriter<W> {
 
 /// `{"input": ..., "heads": {HEAD: {"label": ..., "score": ..., "top": [...]}}}`; multi-label heads also carry
 /// `"labels"`, every label past the threshold (`label` is the best of them, or null).
-fn record(input: &str, heads: &[HeadPrediction], top_k: usize) -> Value {
+fn record(
+    input: &str,
+    heads: &[HeadPrediction],
+    article: Option<&ArticleTone>,
+    top_k: usize,
+) -> Value {
     let mut map = Map::new();
     for head in heads {
         let best = head.labels.first();
@@ -112,7 +153,31 @@ fn record(input: &str, heads: &[HeadPrediction], top_k: usize) -> Value {
         }
         map.insert(head.head.clone(), h);
     }
-    json!({"input": input, "heads": map})
+    let mut record = json!({"input": input, "heads": map});
+    if let Some(a) = article {
+        record["article_tone"] = json!({
+            "label": a.label,
+            "score": a.score,
+            "eventfulness": a.eventfulness,
+            "sentences": a.sentences.len(),
+            "evidence": a.evidence.iter().map(|&i| {
+                let s = &a.sentences[i];
+                json!({
+                    "index": s.index,
+                    "role": s.role,
+                    "text": s.text,
+                    "label": s.label,
+                    "weight": s.weight,
+                    "probabilities": {
+                        "escalation": s.probabilities[0],
+                        "neutral": s.probabilities[1],
+                        "reconciliation": s.probabilities[2],
+                    },
+                })
+            }).collect::<Vec<_>>(),
+        });
+    }
+    record
 }
 
 #[cfg(test)]

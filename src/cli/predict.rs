@@ -7,6 +7,8 @@ use super::train::read_options;
 use anyhow::{Context, Result};
 use detente::io::{self, Document, Format, ReadOptions};
 use detente::model::Model;
+use detente::tone::{self, ArticleTone, ToneRule};
+use rayon::prelude::*;
 use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -14,7 +16,7 @@ use std::path::{Path, PathBuf};
 const BATCH: usize = 1024;
 
 pub fn run(args: PredictArgs) -> Result<()> {
-    let model = Model::load(&args.model)?;
+    let model = super::load_model(args.model.as_deref())?;
     let options = read_options(&args.input, Vec::new(), false)?;
     let stdout = std::io::stdout().lock();
     let mut batcher = Batcher {
@@ -62,9 +64,24 @@ impl<W: Write> Batcher<'_, W> {
     fn flush(&mut self) -> detente::Result<()> {
         let texts: Vec<&str> = self.texts.iter().map(String::as_str).collect();
         let predictions = self.model.predict(&texts, self.top_k.max(1));
-        for (id, heads) in self.ids.iter().zip(&predictions) {
+        // A model with a tone head also reads each input as an article, sentence by sentence.
+        let articles: Vec<Option<ArticleTone>> = match tone::tone_head(self.model) {
+            Some(head) => texts
+                .par_iter()
+                .map(|t| {
+                    Some(tone::article_tone(
+                        self.model,
+                        head,
+                        t,
+                        &ToneRule::default(),
+                    ))
+                })
+                .collect(),
+            None => vec![None; texts.len()],
+        };
+        for ((id, heads), article) in self.ids.iter().zip(&predictions).zip(&articles) {
             self.writer
-                .write(id, heads, self.top_k)
+                .write(id, heads, article.as_ref(), self.top_k)
                 .map_err(|e| detente::Error::io("standard output", e))?;
         }
         self.ids.clear();
@@ -120,10 +137,8 @@ fn read_stdin<W: Write>(
         Some(Format::Folder) => anyhow::bail!("--input-format folder needs a folder, not stdin"),
         None if args.whole => {
             let mut bytes = Vec::new();
-            std::io::stdin()
-                .lock()
-                .read_to_end(&mut bytes)
-                .context("reading stdin")?;
+            let mut stdin = stdin;
+            stdin.read_to_end(&mut bytes).context("reading stdin")?;
             batcher.push("stdin".into(), output::text_of(bytes))?;
         }
         None => {
