@@ -133,12 +133,11 @@ fn main() -> Result<()> {
     );
 
     let grid = rule_grid();
-    for rule in [ToneRule::default()] {
-        report(
-            &format!("weighted rule, default {}", describe(&rule)),
-            &predict(&articles, &rule, None),
-        );
-    }
+    let default = ToneRule::default();
+    report(
+        &format!("weighted rule, default {}", describe(&default)),
+        &predict(&articles, &default),
+    );
     // 2-fold cross-validation of choosing the rule from the grid.
     let folds: Vec<usize> = (0..articles.len()).map(|i| i % 2).collect();
     let mut predicted = vec![1; articles.len()];
@@ -147,14 +146,14 @@ fn main() -> Result<()> {
         let best = grid
             .iter()
             .max_by(|a, b| {
-                let fa = scores_on(&articles, &predict(&articles, a, None), &train).1;
-                let fb = scores_on(&articles, &predict(&articles, b, None), &train).1;
+                let fa = scores_on(&articles, &predict(&articles, a), &train).1;
+                let fb = scores_on(&articles, &predict(&articles, b), &train).1;
                 fa.total_cmp(&fb)
             })
             .copied()
             .unwrap_or_default();
         println!("  fold {fold}: chose {}", describe(&best));
-        let p = predict(&articles, &best, None);
+        let p = predict(&articles, &best);
         (0..articles.len())
             .filter(|&i| folds[i] == fold)
             .for_each(|i| predicted[i] = p[i]);
@@ -163,9 +162,9 @@ fn main() -> Result<()> {
     let best_all = grid
         .iter()
         .max_by(|a, b| {
-            scores(&articles, &predict(&articles, a, None))
+            scores(&articles, &predict(&articles, a))
                 .1
-                .total_cmp(&scores(&articles, &predict(&articles, b, None)).1)
+                .total_cmp(&scores(&articles, &predict(&articles, b)).1)
         })
         .copied()
         .unwrap_or_default();
@@ -174,14 +173,14 @@ fn main() -> Result<()> {
             "weighted rule, best on all (optimistic) {}",
             describe(&best_all)
         ),
-        &predict(&articles, &best_all, None),
+        &predict(&articles, &best_all),
     );
 
-    let p = predict(&articles, &ToneRule::default(), None);
+    let p = predict(&articles, &ToneRule::default());
     println!(
         "\nconfusion of the default rule (rows: annotated, columns: predicted; esc, neu, rec)"
     );
-    for t in 0..3 {
+    for (t, name) in LABELS.iter().enumerate() {
         let row: Vec<usize> = (0..3)
             .map(|k| {
                 (0..articles.len())
@@ -189,10 +188,7 @@ fn main() -> Result<()> {
                     .count()
             })
             .collect();
-        println!(
-            "  {:<15} {:>3} {:>3} {:>3}",
-            LABELS[t], row[0], row[1], row[2]
-        );
+        println!("  {name:<15} {:>3} {:>3} {:>3}", row[0], row[1], row[2]);
     }
     Ok(())
 }
@@ -219,10 +215,11 @@ fn describe(r: &ToneRule) -> String {
     )
 }
 
-fn predict(articles: &[Article], rule: &ToneRule, _: Option<()>) -> Vec<usize> {
+fn predict(articles: &[Article], rule: &ToneRule) -> Vec<usize> {
     articles
         .iter()
         .map(|a| {
+            // Re-weigh the scored sentences under `rule`; sentences too short to count stay at 0.
             let sentences = a
                 .sentences
                 .iter()
@@ -230,11 +227,7 @@ fn predict(articles: &[Article], rule: &ToneRule, _: Option<()>) -> Vec<usize> {
                     let r = if s.role_weight == 0.0 {
                         0.0
                     } else {
-                        match s.role {
-                            detente::article::Role::Headline => rule.headline_weight,
-                            detente::article::Role::Lead => rule.lead_weight,
-                            detente::article::Role::Body => rule.body_weight,
-                        }
+                        rule.role_weight(s.role)
                     };
                     SentenceTone {
                         role_weight: r,

@@ -51,7 +51,8 @@ impl Default for ToneRule {
 }
 
 impl ToneRule {
-    fn role_weight(&self, role: Role) -> f64 {
+    /// rᵢ for a sentence of this role.
+    pub fn role_weight(&self, role: Role) -> f64 {
         match role {
             Role::Headline => self.headline_weight,
             Role::Lead => self.lead_weight,
