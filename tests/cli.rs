@@ -16,6 +16,12 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// Runs `cmd`, which must succeed, and parses its standard output as one JSON value.
+fn json_of(cmd: &mut Command) -> Value {
+    let out = cmd.assert().success().get_output().stdout.clone();
+    serde_json::from_slice(&out).expect("JSON on stdout")
+}
+
 /// Trains a two-head model (topic, tone) on the news fixture and returns its path.
 fn train_news(dir: &TempDir, extra: &[&str]) -> PathBuf {
     let model = dir.path().join("news.detente");
@@ -84,17 +90,13 @@ fn train_predict_eval_inspect_round_trip() {
         2
     );
 
-    let out = detente()
-        .args(["eval", "--quiet", "--format", "json", "--model"])
-        .arg(&model)
-        .arg("--data")
-        .arg(fixture("news.jsonl"))
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let report: Value = serde_json::from_slice(&out).unwrap();
+    let report = json_of(
+        detente()
+            .args(["eval", "--quiet", "--format", "json", "--model"])
+            .arg(&model)
+            .arg("--data")
+            .arg(fixture("news.jsonl")),
+    );
     for head in ["topic", "tone"] {
         let accuracy = report["heads"][head]["accuracy"].as_f64().unwrap();
         assert!(accuracy > 0.9, "{head}: training accuracy {accuracy}");
@@ -102,15 +104,7 @@ fn train_predict_eval_inspect_round_trip() {
         assert!(report["heads"][head]["confusion"].is_array());
     }
 
-    let out = detente()
-        .args(["inspect", "--format", "json"])
-        .arg(&model)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let info: Value = serde_json::from_slice(&out).unwrap();
+    let info = json_of(detente().args(["inspect", "--format", "json"]).arg(&model));
     assert!(info["vocabulary_size"].as_u64().unwrap() > 50);
     assert_eq!(info["heads"][1]["name"], "tone");
     assert_eq!(info["heads"][1]["labels"].as_array().unwrap().len(), 3);
@@ -150,17 +144,13 @@ fn a_list_field_makes_a_multi_label_head() {
         .arg(&model)
         .assert()
         .success();
-    let out = detente()
-        .args(["eval", "--quiet", "--format", "json", "--model"])
-        .arg(&model)
-        .arg("--data")
-        .arg(fixture("news.jsonl"))
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let report: Value = serde_json::from_slice(&out).unwrap();
+    let report = json_of(
+        detente()
+            .args(["eval", "--quiet", "--format", "json", "--model"])
+            .arg(&model)
+            .arg("--data")
+            .arg(fixture("news.jsonl")),
+    );
     assert_eq!(report["heads"]["tags"]["kind"], "multi-label");
     assert!(report["heads"]["tags"]["micro_f1"].as_f64().unwrap() > 0.8);
 }
@@ -382,15 +372,7 @@ fn partial_labels_let_heads_train_on_different_documents() {
             "mixed.jsonl:1: missing field `tone`",
         ));
     train(true).success();
-    let out = detente()
-        .args(["inspect", "--format", "json"])
-        .arg(&model)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let info: Value = serde_json::from_slice(&out).unwrap();
+    let info = json_of(detente().args(["inspect", "--format", "json"]).arg(&model));
     for head in info["heads"].as_array().unwrap() {
         let trained: u64 = head["labels"]
             .as_array()
@@ -400,24 +382,20 @@ fn partial_labels_let_heads_train_on_different_documents() {
             .sum();
         assert_eq!(trained, 12, "{}", head["name"]);
     }
-    let out = detente()
-        .args([
-            "eval",
-            "--quiet",
-            "--partial-labels",
-            "--format",
-            "json",
-            "--model",
-        ])
-        .arg(&model)
-        .arg("--data")
-        .arg(&mixed)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let report: Value = serde_json::from_slice(&out).unwrap();
+    let report = json_of(
+        detente()
+            .args([
+                "eval",
+                "--quiet",
+                "--partial-labels",
+                "--format",
+                "json",
+                "--model",
+            ])
+            .arg(&model)
+            .arg("--data")
+            .arg(&mixed),
+    );
     assert_eq!(report["heads"]["topic"]["documents"], 12);
     assert_eq!(report["heads"]["tone"]["documents"], 12);
 }
@@ -443,15 +421,11 @@ fn the_built_in_model_reads_articles_as_an_analyst_would() {
         ("earnings.txt", "neutral", false),
         ("baseball.txt", "neutral", false),
     ] {
-        let out = detente()
-            .args(["predict", "--format", "json"])
-            .arg(example(file))
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        let records: Value = serde_json::from_slice(&out).unwrap();
+        let records = json_of(
+            detente()
+                .args(["predict", "--format", "json"])
+                .arg(example(file)),
+        );
         let record = &records[0];
         let article = &record["article_tone"];
         assert_eq!(article["label"], tone, "{file}: {article}");

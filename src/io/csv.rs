@@ -215,7 +215,7 @@ fn csv_error(error: csv::Error, line: usize, path: &Path) -> Error {
 
 #[cfg(test)]
 mod tests {
-    use super::super::text::testing::{collect, corpus, count, options, write};
+    use super::super::text::testing::{collect, corpus, count, one, options, write};
     use super::super::{Format, read_documents};
     use super::*;
     use tempfile::TempDir;
@@ -224,10 +224,6 @@ mod tests {
         let dir = TempDir::new().expect("temp dir");
         let path = write(dir.path(), "c.csv", content);
         collect(&path, opts)
-    }
-
-    fn one(s: &str) -> LabelValue {
-        LabelValue::One(s.into())
     }
 
     #[test]

@@ -76,13 +76,9 @@ fn entries(dir: &Path) -> Result<Vec<(OsString, PathBuf, Metadata)>> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::text::testing::{collect, corpus, count, options, write};
+    use super::super::text::testing::{collect, corpus, count, one, options, write};
     use super::*;
     use tempfile::TempDir;
-
-    fn one(s: &str) -> LabelValue {
-        LabelValue::One(s.into())
-    }
 
     fn names(docs: &[Document], root: &Path) -> Vec<String> {
         docs.iter()

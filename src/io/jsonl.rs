@@ -191,7 +191,7 @@ fn describe(value: &Value) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::text::testing::{collect, corpus, count, options, write};
+    use super::super::text::testing::{collect, corpus, count, one, options, write};
     use super::*;
     use tempfile::TempDir;
 
@@ -199,10 +199,6 @@ mod tests {
         let dir = TempDir::new().expect("temp dir");
         let path = write(dir.path(), "c.jsonl", content);
         collect(&path, opts)
-    }
-
-    fn one(s: &str) -> LabelValue {
-        LabelValue::One(s.into())
     }
 
     #[test]

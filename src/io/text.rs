@@ -144,7 +144,7 @@ pub(super) fn only_label_field(path: &Path, options: &ReadOptions, kind: &str) -
 /// Fixtures and collectors for the readers' tests.
 #[cfg(test)]
 pub(super) mod testing {
-    use super::super::{Document, ReadOptions, ReadReport, read_documents};
+    use super::super::{Document, LabelValue, ReadOptions, ReadReport, read_documents};
     use crate::error::Result;
     use std::path::{Path, PathBuf};
 
@@ -156,6 +156,11 @@ pub(super) mod testing {
         }
         std::fs::write(&path, bytes).expect("write fixture");
         path
+    }
+
+    /// A single label.
+    pub fn one(label: &str) -> LabelValue {
+        LabelValue::One(label.into())
     }
 
     /// Options with the given text field and label fields.
