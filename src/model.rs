@@ -4,7 +4,7 @@
 //! field (`topic`, `tone`, …) from the same TF-IDF vector, so a document is analyzed and vectorized once
 //! whatever the number of heads.
 
-use crate::analyzer::{Analyzer, AnalyzerConfig, Scratch};
+use crate::analyzer::{Analyzer, AnalyzerConfig};
 use crate::error::{Error, Result};
 use crate::format;
 use crate::io::{self, LabelValue, ReadOptions, ReadReport};
@@ -135,6 +135,35 @@ pub struct Head {
     pub threshold_rule: ThresholdRule,
     /// The classifier's parameters.
     pub params: ModelParams,
+}
+
+impl Head {
+    /// This head's prediction for one vectorized document, with its `top_k` best labels.
+    pub fn predict(&self, row: SparseRow<'_>, top_k: usize) -> HeadPrediction {
+        let mut scores = vec![0.0; self.labels.len()];
+        self.model.scores(row, &mut scores);
+        let mut order: Vec<usize> = (0..scores.len()).collect();
+        order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+        let scored = |k: usize| LabelScore {
+            label: self.labels[k].clone(),
+            score: scores[k],
+        };
+        let labels = if self.multi_label {
+            order
+                .iter()
+                .take_while(|&&k| scores[k] > self.threshold)
+                .map(|&k| scored(k))
+                .collect()
+        } else {
+            vec![scored(order[0])]
+        };
+        HeadPrediction {
+            head: self.name.clone(),
+            multi_label: self.multi_label,
+            labels,
+            top: order.iter().take(top_k).map(|&k| scored(k)).collect(),
+        }
+    }
 }
 
 /// How a model was made.
@@ -289,31 +318,7 @@ impl Model {
     pub fn predict_row(&self, row: SparseRow<'_>, top_k: usize) -> Vec<HeadPrediction> {
         self.heads
             .iter()
-            .map(|head| {
-                let mut scores = vec![0.0; head.labels.len()];
-                head.model.scores(row, &mut scores);
-                let mut order: Vec<usize> = (0..scores.len()).collect();
-                order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
-                let scored = |k: usize| LabelScore {
-                    label: head.labels[k].clone(),
-                    score: scores[k],
-                };
-                let labels = if head.multi_label {
-                    order
-                        .iter()
-                        .take_while(|&&k| scores[k] > head.threshold)
-                        .map(|&k| scored(k))
-                        .collect()
-                } else {
-                    vec![scored(order[0])]
-                };
-                HeadPrediction {
-                    head: head.name.clone(),
-                    multi_label: head.multi_label,
-                    labels,
-                    top: order.iter().take(top_k).map(|&k| scored(k)).collect(),
-                }
-            })
+            .map(|head| head.predict(row, top_k))
             .collect()
     }
 
@@ -323,11 +328,6 @@ impl Model {
         let mut evaluations = Vec::new();
         for (f, field) in corpus.label_fields.iter().enumerate() {
             let head = self.head(field)?;
-            let h = self
-                .heads
-                .iter()
-                .position(|h| h.name == *field)
-                .unwrap_or_default();
             // Labels the model never saw still count: appended after the model's, never predicted.
             let mut labels = head.labels.clone();
             let mut unseen = Vec::new();
@@ -354,7 +354,7 @@ impl Model {
             let predicted: Vec<Vec<usize>> = rows
                 .par_iter()
                 .map(|&i| {
-                    let p = &self.predict_row(x.row(i), 0)[h];
+                    let p = head.predict(x.row(i), 0);
                     p.labels.iter().map(|ls| index[&ls.label]).collect()
                 })
                 .collect();
@@ -559,37 +559,5 @@ impl HeadTargets {
             threshold_rule: options.threshold,
             params: params.clone(),
         })
-    }
-}
-
-/// Per-thread buffers for analyzing and vectorizing one document at a time (see [`Model::predict_one`]).
-#[derive(Default)]
-pub struct DocScratch {
-    analyzer: Scratch,
-    indices: Vec<u32>,
-    values: Vec<f32>,
-}
-
-impl Model {
-    /// Every head's prediction for one text, reusing `scratch` (for streams).
-    pub fn predict_one(
-        &self,
-        text: &str,
-        top_k: usize,
-        scratch: &mut DocScratch,
-    ) -> Vec<HeadPrediction> {
-        self.vectorizer.transform_one(
-            text,
-            &mut scratch.analyzer,
-            &mut scratch.indices,
-            &mut scratch.values,
-        );
-        self.predict_row(
-            SparseRow {
-                indices: &scratch.indices,
-                values: &scratch.values,
-            },
-            top_k,
-        )
     }
 }
