@@ -6,30 +6,64 @@
 //! | 8 | 4 | format version, little-endian u32 ([`FORMAT_VERSION`]) |
 //! | 12 | 8 | payload length in bytes, little-endian u64 |
 //! | 20 | 4 | CRC-32 (IEEE) of the payload, little-endian u32 |
-//! | 24 | n | payload: the [`Model`](crate::model::Model), serialized with postcard |
+//! | 24 | n | payload |
 //!
-//! Reading checks each field in that order before decoding, so a foreign, truncated, damaged or newer file is
-//! refused with a message that says which; decoding never allocates more than the file's size (postcard
-//! reads lengths from the payload, and serde caps every pre-allocation it makes from them).
+//! The payload is a manifest, then the blocks:
+//!
+//! | size | content |
+//! |---|---|
+//! | 8 | manifest length m, little-endian u64 |
+//! | m | manifest: the [`Model`](crate::model::Model), serialized with postcard, each large array replaced by a reference (offset, length) into the blocks |
+//! | 0–7 | zero padding, so that the blocks start at a multiple of 8 from the start of the file |
+//! | rest | blocks: the large arrays ([`Block`]: vocabulary text and index, IDF, weights), each as raw little-endian values starting at a multiple of 8 |
+//!
+//! Reading checks each header field in that order before decoding, so a foreign, truncated, damaged or
+//! newer file is refused with a message that says which; decoding never allocates more than the file's
+//! size (postcard reads lengths from the payload, serde caps every pre-allocation it makes from them, and
+//! a block reference is checked against the blocks' size before anything is copied).
+//!
+//! Blocks are what makes loading fast: a model compiled into the binary ([`decode_static`]) borrows them
+//! in place, so loading costs the manifest's few kilobytes and the pages of weights a prediction actually
+//! reads, not a copy of every weight. A model read from a file ([`decode`]) copies each block once.
+//!
 //! Writing is atomic: the bytes go to a temporary file in the target's folder, which is synced and then renamed
 //! over the target, so the target holds the old model or the new one, never part of one.
 
 use crate::error::{Error, Result};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use serde::de::{self, DeserializeOwned};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::fmt;
 use std::io::Write;
+use std::ops::Deref;
 use std::path::Path;
 
 /// The first eight bytes of every model file.
 pub const MAGIC: [u8; 8] = *b"DETENTE\x1a";
-/// The format version this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format version this build writes and the only one it reads. Version 1 (postcard only, without
+/// blocks) was never released.
+pub const FORMAT_VERSION: u32 = 2;
 const HEADER_LEN: usize = 24;
+const BLOCK_ALIGN: usize = 8;
 
 /// Serializes `value` into a complete model file image.
 pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
-    let payload = postcard::to_stdvec(value)
+    let (manifest, blocks) = {
+        let _sink = SinkGuard::install();
+        let manifest = postcard::to_stdvec(value);
+        let blocks = SINK.with_borrow_mut(Option::take).unwrap_or_default();
+        (manifest, blocks)
+    };
+    let manifest = manifest
         .map_err(|e| Error::param("model", "(in memory)", format!("a serializable model: {e}")))?;
+    let padding = padding(HEADER_LEN + 8 + manifest.len());
+    let mut payload = Vec::with_capacity(8 + manifest.len() + padding + blocks.len());
+    payload.extend_from_slice(&(manifest.len() as u64).to_le_bytes());
+    payload.extend_from_slice(&manifest);
+    payload.resize(payload.len() + padding, 0);
+    payload.extend_from_slice(&blocks);
+
     let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len());
     bytes.extend_from_slice(&MAGIC);
     bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -39,8 +73,65 @@ pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Checks and decodes a model file image. `path` names the file in error messages.
-pub fn decode<T: DeserializeOwned>(bytes: &[u8], path: &Path) -> Result<T> {
+/// Checks and decodes a model file image, copying its blocks out of it. `path` names the file in error
+/// messages.
+pub fn decode<T: DeserializeOwned>(bytes: Vec<u8>, path: &Path) -> Result<T> {
+    let (manifest, blocks) = split(&bytes, path, true)?;
+    let manifest = manifest.to_vec();
+    let blocks_start = bytes.len() - blocks.len();
+    let _source = SourceGuard::install(Source::Copied {
+        image: bytes,
+        blocks_start,
+    });
+    postcard_decode(&manifest, path)
+}
+
+/// Decodes a model image that lives as long as the program (one compiled into the binary), borrowing
+/// its blocks in place instead of copying them (on little-endian machines, where the stored layout is
+/// the in-memory one, for blocks whose address is aligned; others are copied).
+///
+/// `verify_checksum: false` skips the CRC-32 over the whole image and the checks that read every
+/// element of a large array ([`thorough`]); the header and every size are still checked. That is for
+/// images whose integrity is already guaranteed, such as one compiled into the executable and checked
+/// by a test: those checks would read every page of the image, which costs more than the rest of
+/// loading. A damaged image loaded this way cannot make detente panic, only predict nonsense.
+pub fn decode_static<T: DeserializeOwned>(
+    bytes: &'static [u8],
+    path: &Path,
+    verify_checksum: bool,
+) -> Result<T> {
+    let (manifest, blocks) = split(bytes, path, verify_checksum)?;
+    let _source = SourceGuard::install(Source::Static(blocks));
+    let _trust = TrustGuard::install(!verify_checksum);
+    postcard_decode(manifest, path)
+}
+
+fn postcard_decode<T: DeserializeOwned>(manifest: &[u8], path: &Path) -> Result<T> {
+    REFUSAL.set(None);
+    postcard::from_bytes(manifest).map_err(|e| Error::BadModel {
+        path: path.to_path_buf(),
+        reason: match REFUSAL.take() {
+            Some(reason) => format!("the payload is inconsistent: {reason}"),
+            None => format!("the payload does not decode: {e}"),
+        },
+    })
+}
+
+/// A deserialization error for a value that decodes but makes no sense (a vocabulary of 10 terms with
+/// 9 IDF values, say). postcard drops the text of such errors, so the reason is also kept here for the
+/// message [`decode`] gives.
+pub(crate) fn refuse<E: de::Error>(reason: impl fmt::Display) -> E {
+    E::custom(refusal(reason.to_string()))
+}
+
+/// Records `reason` as [`refuse`] does and returns it, for `#[serde(try_from)]` conversions.
+pub(crate) fn refusal(reason: String) -> String {
+    REFUSAL.set(Some(reason.clone()));
+    reason
+}
+
+/// Checks the header (and the checksum, if asked) and returns the manifest and the blocks.
+fn split<'a>(bytes: &'a [u8], path: &Path, verify_checksum: bool) -> Result<(&'a [u8], &'a [u8])> {
     let bad = |reason: String| Error::BadModel {
         path: path.to_path_buf(),
         reason,
@@ -63,8 +154,11 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8], path: &Path) -> Result<T> {
             supported: FORMAT_VERSION,
         });
     }
-    if version == 0 {
-        return Err(bad("format version 0 does not exist".into()));
+    if version < FORMAT_VERSION {
+        return Err(bad(format!(
+            "format version {version} is not readable by this version of detente (it reads version \
+             {FORMAT_VERSION}); train the model again"
+        )));
     }
     let declared = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
     let payload = &bytes[HEADER_LEN..];
@@ -74,10 +168,283 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8], path: &Path) -> Result<T> {
             payload.len()
         )));
     }
-    if crc32fast::hash(payload) != u32_at(20) {
+    if verify_checksum && crc32fast::hash(payload) != u32_at(20) {
         return Err(bad("checksum mismatch: the file is damaged".into()));
     }
-    postcard::from_bytes(payload).map_err(|e| bad(format!("the payload does not decode: {e}")))
+    let manifest_len = payload
+        .get(..8)
+        .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+        .ok_or_else(|| bad("the payload is shorter than its manifest length".into()))?;
+    let manifest_end = usize::try_from(manifest_len)
+        .ok()
+        .and_then(|m| m.checked_add(8))
+        .filter(|&end| end <= payload.len())
+        .ok_or_else(|| {
+            bad(format!(
+                "the manifest length ({manifest_len} bytes) exceeds the payload ({} bytes)",
+                payload.len()
+            ))
+        })?;
+    let blocks_start = manifest_end + padding(HEADER_LEN + manifest_end);
+    let blocks = payload
+        .get(blocks_start..)
+        .ok_or_else(|| bad("the payload ends inside the padding after the manifest".into()))?;
+    Ok((&payload[8..manifest_end], blocks))
+}
+
+/// Zero bytes that bring `offset` to a multiple of [`BLOCK_ALIGN`].
+fn padding(offset: usize) -> usize {
+    (BLOCK_ALIGN - offset % BLOCK_ALIGN) % BLOCK_ALIGN
+}
+
+// The blocks being written by `encode`, or read by `decode`, on this thread. Serde has no way to pass
+// context to a nested `Serialize` or `Deserialize` impl, so the two entry points install it here for the
+// duration of one call; a guard removes it again, also on error.
+thread_local! {
+    static SINK: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
+    static SOURCE: RefCell<Option<Source>> = const { RefCell::new(None) };
+    static REFUSAL: RefCell<Option<String>> = const { RefCell::new(None) };
+    static TRUSTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether a model being decoded should have every element of its large arrays checked (term bounds,
+/// row indices) so that a damaged model is refused with a reason. False only inside
+/// [`decode_static`] without checksum; the data structures stay safe to use either way.
+pub(crate) fn thorough() -> bool {
+    !TRUSTED.get()
+}
+
+struct TrustGuard;
+
+impl TrustGuard {
+    fn install(trusted: bool) -> TrustGuard {
+        TRUSTED.set(trusted);
+        TrustGuard
+    }
+}
+
+impl Drop for TrustGuard {
+    fn drop(&mut self) {
+        TRUSTED.set(false);
+    }
+}
+
+enum Source {
+    /// The blocks of an image that outlives the program.
+    Static(&'static [u8]),
+    /// A whole file image, whose blocks start at `blocks_start`.
+    Copied { image: Vec<u8>, blocks_start: usize },
+}
+
+struct SinkGuard;
+
+impl SinkGuard {
+    fn install() -> SinkGuard {
+        SINK.set(Some(Vec::new()));
+        SinkGuard
+    }
+}
+
+impl Drop for SinkGuard {
+    fn drop(&mut self) {
+        SINK.set(None);
+    }
+}
+
+struct SourceGuard;
+
+impl SourceGuard {
+    fn install(source: Source) -> SourceGuard {
+        SOURCE.set(Some(source));
+        SourceGuard
+    }
+}
+
+impl Drop for SourceGuard {
+    fn drop(&mut self) {
+        SOURCE.set(None);
+    }
+}
+
+/// A value type that can be stored in a [`Block`]: plain old data with a little-endian byte form.
+pub trait Element: bytemuck::Pod + PartialEq + fmt::Debug + Serialize + DeserializeOwned {
+    /// Appends the value's little-endian bytes.
+    fn put_le(self, out: &mut Vec<u8>);
+    /// Reads a value from exactly `size_of::<Self>()` little-endian bytes.
+    fn get_le(bytes: &[u8]) -> Self;
+}
+
+macro_rules! element {
+    ($($t:ty),*) => {$(
+        impl Element for $t {
+            fn put_le(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+            fn get_le(bytes: &[u8]) -> Self {
+                <$t>::from_le_bytes(bytes.try_into().expect("exact element size"))
+            }
+        }
+    )*};
+}
+
+element!(u8, u32, u64, f32);
+
+/// A large array of a model: owned while a model is built, borrowed from the program's own image when
+/// the model was compiled in. Inside a model file it is stored as a block (see the module docs); with
+/// any other serde format it is a plain sequence.
+#[derive(Clone, PartialEq)]
+pub struct Block<T: Element + 'static>(Cow<'static, [T]>);
+
+impl<T: Element> Block<T> {
+    /// The values, made owned (copied if they were borrowed) for changing.
+    pub fn to_mut(&mut self) -> &mut Vec<T> {
+        self.0.to_mut()
+    }
+
+    /// Whether the values are borrowed from a static image rather than owned.
+    pub fn is_borrowed(&self) -> bool {
+        matches!(self.0, Cow::Borrowed(_))
+    }
+}
+
+impl<T: Element> Default for Block<T> {
+    fn default() -> Self {
+        Block(Cow::Owned(Vec::new()))
+    }
+}
+
+impl<T: Element> From<Vec<T>> for Block<T> {
+    fn from(values: Vec<T>) -> Self {
+        Block(Cow::Owned(values))
+    }
+}
+
+impl<T: Element> Deref for Block<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.0
+    }
+}
+
+impl<T: Element> fmt::Debug for Block<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Block<{}>[{}]", std::any::type_name::<T>(), self.len())
+    }
+}
+
+impl<T: Element> Serialize for Block<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        serialize_block(self, s)
+    }
+}
+
+fn serialize_block<T: Element, S: Serializer>(
+    values: &[T],
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    let offset = SINK.with_borrow_mut(|sink| {
+        let sink = sink.as_mut()?;
+        sink.resize(sink.len() + padding(sink.len()), 0);
+        let offset = sink.len();
+        sink.reserve(std::mem::size_of_val(values));
+        values.iter().for_each(|&v| v.put_le(sink));
+        Some(offset)
+    });
+    match offset {
+        Some(offset) => (offset as u64, values.len() as u64).serialize(s),
+        None => s.collect_seq(values),
+    }
+}
+
+impl<'de, T: Element> Deserialize<'de> for Block<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        if SOURCE.with_borrow(Option::is_none) {
+            return Vec::<T>::deserialize(d).map(Block::from);
+        }
+        let (offset, len) = <(u64, u64)>::deserialize(d)?;
+        SOURCE.with_borrow(|source| {
+            let bytes: &[u8] = match source {
+                Some(Source::Static(bytes)) => bytes,
+                Some(Source::Copied {
+                    image,
+                    blocks_start,
+                }) => &image[*blocks_start..],
+                None => unreachable!("checked above"),
+            };
+            let size = std::mem::size_of::<T>();
+            let range = usize::try_from(offset)
+                .ok()
+                .zip(usize::try_from(len).ok())
+                .and_then(|(offset, len)| Some(offset..offset.checked_add(len.checked_mul(size)?)?))
+                .filter(|range| range.end <= bytes.len())
+                .ok_or_else(|| {
+                    refuse(format!(
+                        "a block of {len} values at byte {offset} lies outside the {} bytes of blocks",
+                        bytes.len()
+                    ))
+                })?;
+            if let Some(Source::Static(image)) = source
+                && cfg!(target_endian = "little")
+                && let Ok(values) = bytemuck::try_cast_slice::<u8, T>(&image[range.clone()])
+            {
+                return Ok(Block(Cow::Borrowed(values)));
+            }
+            let values = bytes[range].chunks_exact(size).map(T::get_le).collect();
+            Ok(Block(Cow::Owned(values)))
+        })
+    }
+}
+
+/// UTF-8 text stored as a [`Block`] of bytes: owned, or borrowed from a static image.
+#[derive(Clone, Default, PartialEq)]
+pub struct TextBlock(Cow<'static, str>);
+
+impl TextBlock {
+    /// The text, made owned (copied if it was borrowed) for changing.
+    pub fn to_mut(&mut self) -> &mut String {
+        self.0.to_mut()
+    }
+}
+
+impl Deref for TextBlock {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for TextBlock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TextBlock[{} bytes]", self.len())
+    }
+}
+
+impl Serialize for TextBlock {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        if SINK.with_borrow(Option::is_some) {
+            serialize_block(self.as_bytes(), s)
+        } else {
+            s.serialize_str(self)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for TextBlock {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        if SOURCE.with_borrow(Option::is_none) {
+            return String::deserialize(d).map(|s| TextBlock(Cow::Owned(s)));
+        }
+        let not_utf8 = |e| refuse(format!("a text block is not UTF-8: {e}"));
+        match Block::<u8>::deserialize(d)?.0 {
+            Cow::Borrowed(bytes) => std::str::from_utf8(bytes)
+                .map(Cow::Borrowed)
+                .map_err(not_utf8),
+            Cow::Owned(bytes) => String::from_utf8(bytes)
+                .map(Cow::Owned)
+                .map_err(|e| not_utf8(e.utf8_error())),
+        }
+        .map(TextBlock)
+    }
 }
 
 /// Writes `bytes` to `path` atomically (temporary file in the same folder, fsync, rename).
@@ -120,18 +487,125 @@ impl Drop for TempFile {
 mod tests {
     use super::*;
 
+    type Sample = (String, Block<f32>, TextBlock, Block<u64>, u64);
+
     fn sample() -> Vec<u8> {
-        encode(&(String::from("head"), vec![1.5f32, -2.0], 7u64)).unwrap()
+        let text = TextBlock(Cow::Owned("zürich".into()));
+        encode(&(
+            String::from("head"),
+            Block::from(vec![1.5f32, -2.0]),
+            text,
+            Block::from(vec![9u64]),
+            7u64,
+        ))
+        .unwrap()
     }
 
-    fn decode_sample(bytes: &[u8]) -> Result<(String, Vec<f32>, u64)> {
-        decode(bytes, Path::new("m.detente"))
+    fn decode_sample(bytes: &[u8]) -> Result<Sample> {
+        decode(bytes.to_vec(), Path::new("m.detente"))
+    }
+
+    /// A copy of `bytes` that lives for the rest of the test run, starting at a multiple of 8 plus `shift`.
+    fn leak_static(bytes: &[u8], shift: usize) -> &'static [u8] {
+        let words = Box::leak(vec![0u64; bytes.len() / 8 + 2].into_boxed_slice());
+        let buf: &'static mut [u8] = bytemuck::cast_slice_mut(words);
+        buf[shift..shift + bytes.len()].copy_from_slice(bytes);
+        &buf[shift..shift + bytes.len()]
     }
 
     #[test]
-    fn round_trip() {
-        let (s, v, n) = decode_sample(&sample()).unwrap();
-        assert_eq!((s.as_str(), v, n), ("head", vec![1.5, -2.0], 7));
+    fn round_trip_copied_and_borrowed() {
+        let check = |(s, v, t, w, n): Sample| {
+            assert_eq!(
+                (s.as_str(), &v[..], &t[..], &w[..], n),
+                ("head", &[1.5, -2.0][..], "zürich", &[9][..], 7)
+            );
+            (
+                v.is_borrowed(),
+                w.is_borrowed(),
+                matches!(t.0, Cow::Borrowed(_)),
+            )
+        };
+        assert_eq!(
+            check(decode_sample(&sample()).unwrap()),
+            (false, false, false)
+        );
+        let image = leak_static(&sample(), 0);
+        let borrowed = check(decode_static(image, Path::new("static"), true).unwrap());
+        assert_eq!(
+            borrowed,
+            (
+                cfg!(target_endian = "little"),
+                cfg!(target_endian = "little"),
+                true
+            )
+        );
+        // Misaligned by one byte: the same values, copied.
+        let image = leak_static(&sample(), 1);
+        let copied = check(decode_static(image, Path::new("static"), true).unwrap());
+        assert_eq!(copied, (false, false, true));
+    }
+
+    #[test]
+    fn blocks_start_at_multiples_of_eight() {
+        let bytes = sample();
+        let (manifest, blocks) = split(&bytes, Path::new("m"), true).unwrap();
+        assert_eq!((bytes.len() - blocks.len()) % 8, 0);
+        assert!(
+            manifest.len() < 40,
+            "the manifest holds references, not the arrays"
+        );
+        // 1.5, -2.0, then "zürich" (7 bytes) padded to 8, then 9u64.
+        assert_eq!(blocks.len(), 8 + 8 + 8);
+        assert_eq!(&blocks[8..15], "zürich".as_bytes());
+    }
+
+    #[test]
+    fn outside_a_model_file_blocks_are_plain_values() {
+        let value = (
+            Block::from(vec![1.0f32, 2.0]),
+            TextBlock(Cow::Owned("x".into())),
+        );
+        let json = serde_json::to_string(&value).unwrap();
+        assert_eq!(json, "[[1.0,2.0],\"x\"]");
+        let back: (Block<f32>, TextBlock) = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, value);
+    }
+
+    #[test]
+    fn a_block_reference_outside_the_blocks_is_refused() {
+        // A manifest of one block reference (offset 0, 1000 values) with only 8 bytes of blocks.
+        let mut manifest = Vec::new();
+        manifest.extend_from_slice(&[0x00, 0xe8, 0x07]); // varints 0 and 1000
+        let bytes = image(&manifest, &[0u8; 8]);
+        let err = decode::<Block<f32>>(bytes, Path::new("m"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("outside the 8 bytes of blocks"), "{err}");
+        let mut text = Vec::new();
+        text.extend_from_slice(&[0x00, 0x02]);
+        let err = decode::<TextBlock>(
+            image(&text, &[0xff, 0xfe, 0, 0, 0, 0, 0, 0]),
+            Path::new("m"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("not UTF-8"), "{err}");
+    }
+
+    /// A well-formed file image of `manifest` and `blocks`, with a valid checksum.
+    fn image(manifest: &[u8], blocks: &[u8]) -> Vec<u8> {
+        let mut payload = (manifest.len() as u64).to_le_bytes().to_vec();
+        payload.extend_from_slice(manifest);
+        payload.resize(payload.len() + padding(HEADER_LEN + payload.len()), 0);
+        payload.extend_from_slice(blocks);
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&MAGIC);
+        bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        bytes.extend_from_slice(&payload);
+        bytes
     }
 
     #[test]
@@ -149,6 +623,15 @@ mod tests {
         assert!(
             matches!(decode_sample(&newer), Err(Error::NewerModel { found, .. }) if found == FORMAT_VERSION + 1)
         );
+        let mut older = good.clone();
+        older[8..12].copy_from_slice(&1u32.to_le_bytes());
+        assert!(msg(&older).contains("format version 1 is not readable"));
+        // A manifest length beyond the payload, with a valid checksum.
+        let mut long = image(&[0; 4], &[]);
+        long[24..32].copy_from_slice(&(1u64 << 40).to_le_bytes());
+        let crc = crc32fast::hash(&long[24..]);
+        long[20..24].copy_from_slice(&crc.to_le_bytes());
+        assert!(msg(&long).contains("manifest length"), "{}", msg(&long));
     }
 
     #[test]
@@ -161,15 +644,8 @@ mod tests {
                 .to_string()
                 .contains("declares")
         );
-        // A length prefix inside the payload claiming 2^40 elements, with a valid checksum.
-        let mut payload = vec![0u8; 0];
-        payload.extend_from_slice(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40]); // varint 2^42 string length
-        let mut bytes = Vec::new();
-        bytes.extend_from_slice(&MAGIC);
-        bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-        bytes.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-        bytes.extend_from_slice(&payload);
+        // A length prefix inside the manifest claiming 2^42 bytes, with a valid checksum.
+        let bytes = image(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40], &[]);
         assert!(
             decode_sample(&bytes)
                 .unwrap_err()

@@ -441,12 +441,20 @@ impl Model {
     /// Reads a model file.
     pub fn load(path: &Path) -> Result<Model> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        Model::from_bytes(&bytes, path)
+        format::decode(bytes, path)
     }
 
     /// Decodes a model file image; `name` is used in error messages.
     pub fn from_bytes(bytes: &[u8], name: &Path) -> Result<Model> {
-        format::decode(bytes, name)
+        format::decode(bytes.to_vec(), name)
+    }
+
+    /// Decodes a model image that lasts as long as the program, such as one compiled in with
+    /// `include_bytes!`, borrowing its large arrays in place instead of copying them; see
+    /// [`format::decode_static`], also for when to skip the checksum. Borrowing needs the image to
+    /// start at an address that is a multiple of 8; otherwise the arrays are copied.
+    pub fn from_static(bytes: &'static [u8], name: &Path, verify_checksum: bool) -> Result<Model> {
+        format::decode_static(bytes, name, verify_checksum)
     }
 
     /// The model file image, as [`Model::save`] writes it.

@@ -47,9 +47,9 @@
 
 use crate::analyzer::{Analyzer, AnalyzerConfig, Scratch, hash_str};
 use crate::error::{Error, Result};
+use crate::format::{Block, TextBlock, refuse, thorough};
 use crate::sparse::CsrMatrix;
 use rayon::prelude::*;
-use serde::de::{self, DeserializeSeed, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::str::FromStr;
@@ -272,7 +272,7 @@ impl TfidfParams {
             analyzer,
             params: self.clone(),
             vocab,
-            idf,
+            idf: idf.into(),
         };
 
         let parts: Vec<CsrMatrix> = chunks
@@ -337,12 +337,12 @@ fn concat_rows(ncols: usize, parts: Vec<CsrMatrix>) -> CsrMatrix {
 /// to intern terms while counting and as the fitted vocabulary.
 #[derive(Default, Clone)]
 struct Vocabulary {
-    text: String,
-    ends: Vec<usize>,
+    text: TextBlock,
+    ends: Block<u64>,
     // Each slot packs (low 32 bits of the term's hash) << 32 | id, or is EMPTY. The slot of a term is
     // chosen by the top bits of its hash; the stored low bits reject most mismatches without touching
     // the term text, which is usually a cache miss away.
-    slots: Vec<u64>,
+    slots: Block<u64>,
     shift: u32,
 }
 
@@ -357,15 +357,17 @@ impl Vocabulary {
     #[inline]
     fn term(&self, id: u32) -> &str {
         let id = id as usize;
-        let start = if id == 0 { 0 } else { self.ends[id - 1] };
-        &self.text[start..self.ends[id]]
+        let start = id.checked_sub(1).map_or(0, |i| self.ends[i] as usize);
+        // Checked slicing: in a damaged model loaded without thorough checks, a bad bound gives an
+        // empty term (which matches nothing) rather than a panic.
+        self.text.get(start..self.ends[id] as usize).unwrap_or("")
     }
 
     /// An empty vocabulary whose index holds `n` terms without growing.
     fn with_capacity(n: usize) -> Vocabulary {
         let size = (n * 2).max(16).next_power_of_two();
         Vocabulary {
-            slots: vec![EMPTY; size],
+            slots: vec![EMPTY; size].into(),
             shift: 64 - size.trailing_zeros(),
             ..Vocabulary::default()
         }
@@ -373,23 +375,22 @@ impl Vocabulary {
 
     /// Appends a term without indexing it; call `build_index` afterwards.
     fn push(&mut self, term: &str) {
-        self.text.push_str(term);
-        self.ends.push(self.text.len());
+        self.text.to_mut().push_str(term);
+        let end = self.text.len() as u64;
+        self.ends.to_mut().push(end);
     }
 
-    /// Rebuilds the index for the current terms; fails on a duplicate term (only possible in a
-    /// damaged model file).
+    /// Rebuilds the index for the current terms; fails on a duplicate term.
     fn build_index(&mut self) -> std::result::Result<(), String> {
         let size = (self.len() * 2).max(16).next_power_of_two();
         self.shift = 64 - size.trailing_zeros();
-        self.slots.clear();
-        self.slots.resize(size, EMPTY);
+        self.slots = vec![EMPTY; size].into();
         for id in 0..self.len() as u32 {
             let term = self.term(id);
             let hash = hash_str(term);
             match self.find(term, hash) {
                 Ok(_) => return Err(format!("duplicate term {term:?}")),
-                Err(slot) => self.slots[slot] = pack(hash, id),
+                Err(slot) => self.slots.to_mut()[slot] = pack(hash, id),
             }
         }
         Ok(())
@@ -399,16 +400,39 @@ impl Vocabulary {
     fn grow(&mut self) {
         let size = (self.slots.len() * 2).max(16);
         self.shift = 64 - size.trailing_zeros();
-        self.slots.clear();
-        self.slots.resize(size, EMPTY);
+        let mut slots = vec![EMPTY; size];
         for id in 0..self.len() as u32 {
             let hash = hash_str(self.term(id));
             let mut slot = (hash >> self.shift) as usize;
-            while self.slots[slot] != EMPTY {
+            while slots[slot] != EMPTY {
                 slot = (slot + 1) & (size - 1);
             }
-            self.slots[slot] = pack(hash, id);
+            slots[slot] = pack(hash, id);
         }
+        self.slots = slots.into();
+    }
+
+    /// Checks a vocabulary read from a model file: an index whose size is a power of two with room to
+    /// spare and, if [`thorough`], term bounds that cut the text at character boundaries. The index
+    /// entries themselves are checked where they are used (`find` ignores an id beyond the terms).
+    fn check_loaded(&mut self) -> std::result::Result<(), String> {
+        let mut start = 0;
+        for (id, &end) in self.ends.iter().enumerate().filter(|_| thorough()) {
+            let end = usize::try_from(end).unwrap_or(usize::MAX);
+            if end < start || end > self.text.len() || !self.text.is_char_boundary(end) {
+                return Err(format!("term {id} ends at byte {end}, outside its text"));
+            }
+            start = end;
+        }
+        let size = self.slots.len();
+        if !size.is_power_of_two() || size < 2 * self.len() {
+            return Err(format!(
+                "a term index of {size} slots for {} terms",
+                self.len()
+            ));
+        }
+        self.shift = 64 - size.trailing_zeros();
+        Ok(())
     }
 
     /// The id of `term`, or the empty slot where it would go.
@@ -416,16 +440,22 @@ impl Vocabulary {
     fn find(&self, term: &str, hash: u64) -> std::result::Result<u32, usize> {
         let mask = self.slots.len() - 1;
         let mut slot = (hash >> self.shift) as usize;
-        loop {
+        // Bounded, so that an index without an empty slot (only in a damaged file) cannot hang.
+        for _ in 0..self.slots.len() {
             let entry = self.slots[slot];
             if entry == EMPTY {
                 return Err(slot);
             }
-            if (entry >> 32) as u32 == hash as u32 && self.term(entry as u32) == term {
-                return Ok(entry as u32);
+            let id = entry as u32;
+            if (entry >> 32) as u32 == hash as u32
+                && (id as usize) < self.len()
+                && self.term(id) == term
+            {
+                return Ok(id);
             }
             slot = (slot + 1) & mask;
         }
+        Err(slot)
     }
 
     #[inline]
@@ -436,8 +466,6 @@ impl Vocabulary {
         self.find(term, hash_str(term)).ok()
     }
 
-    /// The id of `term`, adding it if new. Ids are u32: beyond 2^32 - 1 terms (over 100 GB of
-    /// memory) they would wrap.
     /// Loads, for every hash, its home slot and then the bounds and first byte of the term found there,
     /// in three passes of independent loads: the cache misses of a document's look-ups then overlap
     /// instead of being paid one after another inside `find`. Only a hint; results do not depend on it.
@@ -450,24 +478,26 @@ impl Vocabulary {
             let entry = home(h);
             (entry != EMPTY && (entry >> 32) as u32 == h as u32).then_some(entry as u32 as usize)
         };
+        let start = |id: usize| match id {
+            0 => Some(0),
+            _ => self.ends.get(id - 1).copied(),
+        };
         let mut sink = hashes.iter().fold(0, |acc, &h| acc ^ home(h));
         for &h in hashes {
             if let Some(id) = candidate(h) {
-                sink ^= self.ends[id] as u64;
-                if id > 0 {
-                    sink ^= self.ends[id - 1] as u64;
-                }
+                sink ^= self.ends.get(id).copied().unwrap_or(0) ^ start(id).unwrap_or(0);
             }
         }
         for &h in hashes {
-            if let Some(id) = candidate(h) {
-                let start = if id == 0 { 0 } else { self.ends[id - 1] };
-                sink ^= self.text.as_bytes().get(start).copied().unwrap_or(0) as u64;
+            if let Some(at) = candidate(h).and_then(start) {
+                sink ^= self.text.as_bytes().get(at as usize).copied().unwrap_or(0) as u64;
             }
         }
         std::hint::black_box(sink);
     }
 
+    /// The id of `term`, adding it if new. Ids are u32: beyond 2^32 - 1 terms (over 100 GB of
+    /// memory) they would wrap.
     #[inline]
     fn intern(&mut self, term: &str, hash: u64) -> u32 {
         // Keeps the load factor at or below 1/2, so probe sequences stay short.
@@ -479,7 +509,7 @@ impl Vocabulary {
             Err(slot) => {
                 let id = self.len() as u32;
                 self.push(term);
-                self.slots[slot] = pack(hash, id);
+                self.slots.to_mut()[slot] = pack(hash, id);
                 id
             }
         }
@@ -498,7 +528,7 @@ pub struct TfidfVectorizer {
     analyzer: Analyzer,
     params: TfidfParams,
     vocab: Vocabulary,
-    idf: Vec<f32>,
+    idf: Block<f32>,
 }
 
 impl TfidfVectorizer {
@@ -670,77 +700,26 @@ impl fmt::Debug for TfidfVectorizer {
     }
 }
 
-// The serialized form. `terms` is a plain sequence of strings on the wire.
+// The serialized form: the vocabulary's text, term ends and index as stored, so that loading rebuilds
+// nothing (in a model file they are blocks, borrowed in place from a compiled-in model).
 #[derive(Serialize)]
 struct ReprOut<'a> {
     analyzer: &'a AnalyzerConfig,
     params: &'a TfidfParams,
-    terms: TermsOut<'a>,
-    idf: &'a [f32],
+    text: &'a TextBlock,
+    ends: &'a Block<u64>,
+    slots: &'a Block<u64>,
+    idf: &'a Block<f32>,
 }
 
 #[derive(Deserialize)]
 struct ReprIn {
     analyzer: AnalyzerConfig,
     params: TfidfParams,
-    terms: TermsIn,
-    idf: Vec<f32>,
-}
-
-struct TermsOut<'a>(&'a Vocabulary);
-
-impl Serialize for TermsOut<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.collect_seq((0..self.0.len() as u32).map(|id| self.0.term(id)))
-    }
-}
-
-// Deserialized straight into one string, so loading a large vocabulary costs no allocation per term.
-struct TermsIn(Vocabulary);
-
-impl<'de> Deserialize<'de> for TermsIn {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct SeqVisitor;
-        impl<'de> Visitor<'de> for SeqVisitor {
-            type Value = Vocabulary;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a sequence of terms")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> std::result::Result<Vocabulary, A::Error> {
-                let mut vocab = Vocabulary::default();
-                if let Some(n) = seq.size_hint() {
-                    // Bounded: a damaged length must not trigger a huge allocation.
-                    vocab.ends.reserve(n.min(1 << 20));
-                }
-                while seq.next_element_seed(AppendTerm(&mut vocab))?.is_some() {}
-                Ok(vocab)
-            }
-        }
-        d.deserialize_seq(SeqVisitor).map(TermsIn)
-    }
-}
-
-struct AppendTerm<'v>(&'v mut Vocabulary);
-
-impl<'de> DeserializeSeed<'de> for AppendTerm<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl Visitor<'_> for AppendTerm<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a term")
-    }
-    fn visit_str<E: de::Error>(self, term: &str) -> std::result::Result<(), E> {
-        self.0.push(term);
-        Ok(())
-    }
+    text: TextBlock,
+    ends: Block<u64>,
+    slots: Block<u64>,
+    idf: Block<f32>,
 }
 
 impl Serialize for TfidfVectorizer {
@@ -748,7 +727,9 @@ impl Serialize for TfidfVectorizer {
         ReprOut {
             analyzer: self.analyzer.config(),
             params: &self.params,
-            terms: TermsOut(&self.vocab),
+            text: &self.vocab.text,
+            ends: &self.vocab.ends,
+            slots: &self.vocab.slots,
             idf: &self.idf,
         }
         .serialize(s)
@@ -758,20 +739,22 @@ impl Serialize for TfidfVectorizer {
 impl<'de> Deserialize<'de> for TfidfVectorizer {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let repr = ReprIn::deserialize(d)?;
-        let mut vocab = repr.terms.0;
+        let mut vocab = Vocabulary {
+            text: repr.text,
+            ends: repr.ends,
+            slots: repr.slots,
+            shift: 0,
+        };
         if vocab.len() != repr.idf.len() {
-            return Err(de::Error::custom(format!(
+            return Err(refuse(format!(
                 "{} terms but {} IDF values",
                 vocab.len(),
                 repr.idf.len()
             )));
         }
-        if repr.idf.iter().any(|v| !v.is_finite()) {
-            return Err(de::Error::custom("a non-finite IDF value"));
-        }
-        repr.params.check().map_err(de::Error::custom)?;
-        let analyzer = Analyzer::new(repr.analyzer).map_err(de::Error::custom)?;
-        vocab.build_index().map_err(de::Error::custom)?;
+        vocab.check_loaded().map_err(refuse)?;
+        repr.params.check().map_err(refuse)?;
+        let analyzer = Analyzer::new(repr.analyzer).map_err(refuse)?;
         Ok(TfidfVectorizer {
             analyzer,
             params: repr.params,
@@ -1113,14 +1096,30 @@ mod tests {
     #[test]
     fn damaged_model_is_refused() {
         let (v, _) = fit(&TfidfParams::default(), AnalyzerConfig::default(), &DOCS);
-        let mut json: serde_json::Value = serde_json::to_value(&v).unwrap();
-        json["terms"][1] = json["terms"][0].clone();
-        let err = serde_json::from_value::<TfidfVectorizer>(json.clone()).unwrap_err();
-        assert!(err.to_string().contains("duplicate term"), "{err}");
-        json["idf"] = serde_json::json!([1.0]);
-        assert!(serde_json::from_value::<TfidfVectorizer>(json).is_err());
-        let bytes = postcard::to_stdvec(&v).unwrap();
-        assert!(postcard::from_bytes::<TfidfVectorizer>(&bytes[..bytes.len() / 2]).is_err());
+        let json: serde_json::Value = serde_json::to_value(&v).unwrap();
+        let refused = |change: &dyn Fn(&mut serde_json::Value)| {
+            let mut json = json.clone();
+            change(&mut json);
+            serde_json::from_value::<TfidfVectorizer>(json)
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(refused(&|j| j["ends"][0] = 10_000.into()).contains("outside its text"));
+        // "ü" is two bytes: an end after its first byte would cut the character.
+        assert!(refused(&|j| j["text"] = "ü".into()).contains("outside its text"));
+        assert!(refused(&|j| j["idf"] = serde_json::json!([1.0])).contains("IDF values"));
+        assert!(refused(&|j| j["slots"] = serde_json::json!([0, 0, 0])).contains("slots"));
+        let bytes = crate::format::encode(&v).unwrap();
+        let name = std::path::Path::new("v.detente");
+        assert_eq!(
+            crate::format::decode::<TfidfVectorizer>(bytes.clone(), name).unwrap(),
+            v
+        );
+        let mut damaged = bytes.clone();
+        damaged[24 + 8..].fill(0xff);
+        let crc = crc32fast::hash(&damaged[24..]);
+        damaged[20..24].copy_from_slice(&crc.to_le_bytes());
+        assert!(crate::format::decode::<TfidfVectorizer>(damaged, name).is_err());
     }
 
     #[test]

@@ -443,24 +443,64 @@ fn the_built_in_model_reads_articles_as_an_analyst_would() {
 }
 
 #[test]
-fn the_built_in_model_reads_stdin_whole_or_by_line() {
+fn stdin_is_one_article_or_one_document_per_line() {
     let article = std::fs::read_to_string(example("liaison-office.txt")).unwrap();
+    let from_file = json_of(detente().args([
+        "predict",
+        "--format",
+        "json",
+        example("liaison-office.txt").to_str().unwrap(),
+    ]));
+    // An article (a blank line between headline and body) piped in reads as the file does.
+    for args in [&["predict", "-"][..], &["predict"], &["predict", "--whole"]] {
+        let piped = json_of(
+            detente()
+                .args(args)
+                .args(["--format", "json"])
+                .write_stdin(article.clone()),
+        );
+        assert_eq!(piped[0]["input"], "stdin");
+        assert_eq!(piped[0]["heads"], from_file[0]["heads"], "{args:?}");
+        assert_eq!(piped[0]["article"], from_file[0]["article"], "{args:?}");
+    }
     detente()
-        .args(["predict", "--whole"])
+        .args(["predict"])
         .write_stdin(article.clone())
         .assert()
         .success()
         .stdout(predicate::str::contains("tone   escalation (article score"));
-    let out = detente()
-        .args(["predict", "-", "--format", "jsonl"])
-        .write_stdin(article.clone())
+
+    // Lines without a blank line between them, or --lines: one document per line.
+    let records = |args: &[&str], input: &str| {
+        let out = detente()
+            .args(["predict", "--format", "jsonl"])
+            .args(args)
+            .write_stdin(input.to_string())
+            .assert()
+            .success();
+        String::from_utf8(out.get_output().stdout.clone())
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["input"].clone())
+            .collect::<Vec<_>>()
+    };
+    let titles = "Senate passes budget\nStocks fall\nRain in Seoul\n\n";
+    assert_eq!(
+        records(&[], titles).len(),
+        4,
+        "a trailing blank line is not a paragraph break"
+    );
+    assert_eq!(records(&[], titles)[1], "stdin:2");
+    assert_eq!(
+        records(&["--lines"], &article).len(),
+        article.lines().count()
+    );
+    assert_eq!(records(&["--whole"], titles), vec!["stdin"]);
+    detente()
+        .args(["predict", "--whole", "--lines"])
+        .write_stdin("x")
         .assert()
-        .success();
-    let lines = String::from_utf8(out.get_output().stdout.clone())
-        .unwrap()
-        .lines()
-        .count();
-    assert_eq!(lines, article.lines().count(), "one record per input line");
+        .code(2);
     detente().args(["inspect"]).assert().success().stdout(
         predicate::str::contains("(built-in news model)")
             .and(predicate::str::contains("head `tone`")),

@@ -40,7 +40,8 @@ Examples:
   detente predict article.txt                      (the built-in news model: topic and tone)
   detente predict --format json article.txt
   detente predict --model nyt.detente article.txt
-  cat article.txt | detente predict --model nyt.detente --whole
+  cat article.txt | detente predict                (an article: it has a blank line)
+  cat titles.txt | detente predict --lines         (one document per line, whatever the text)
   printf 'Senate passes budget\\nStocks fall\\n' | detente predict --model nyt.detente --format jsonl
   detente predict --model nyt.detente --top-k 3 --format json ../shared/corpora/nyt-cap/test.jsonl";
 
@@ -208,12 +209,17 @@ pub struct PredictArgs {
     #[arg(long, short, value_name = "MODEL")]
     pub model: Option<PathBuf>,
     /// Files to classify: a plain file is one document; .jsonl/.csv/.tsv/.ft files and folders hold one
-    /// per record. `-` or nothing reads stdin, one document per line (see --whole, --input-format).
+    /// per record. `-` or nothing reads stdin: one document if its first 64 KiB hold a blank line between
+    /// two lines of text (an article), otherwise one document per line (see --whole, --lines,
+    /// --input-format).
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
     /// Read all of stdin as one document.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "lines")]
     pub whole: bool,
+    /// Read stdin as one document per line, even if it holds blank lines.
+    #[arg(long)]
+    pub lines: bool,
     #[command(flatten)]
     pub input: InputArgs,
     /// Show the K best labels of each head with their scores.

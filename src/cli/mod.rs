@@ -49,25 +49,51 @@ pub fn describe(err: &anyhow::Error) -> String {
     message
 }
 
+/// Bytes at an address that is a multiple of 8, so that a model's blocks can be borrowed in place.
+#[repr(C, align(8))]
+struct Aligned<B: ?Sized>(B);
+
 /// The news model compiled into the binary (rebuilt by `datasets/news/build.sh`).
-static NEWS_MODEL: &[u8] = include_bytes!("../../models/news.detente");
+static NEWS_MODEL: &Aligned<[u8]> = &Aligned(*include_bytes!("../../models/news.detente"));
+
+const BUILT_IN: &str = "(built-in news model)";
 
 /// The model at `path`, or the built-in news model.
 pub(crate) fn load_model(path: Option<&std::path::Path>) -> detente::Result<detente::model::Model> {
     match path {
         Some(path) => detente::model::Model::load(path),
-        None => detente::model::Model::from_bytes(NEWS_MODEL, "(built-in news model)".as_ref()),
+        // No checksum: the image is part of the executable, and the `embedded_model_is_intact` test
+        // checks it when the binary is built and tested.
+        None => detente::model::Model::from_static(&NEWS_MODEL.0, BUILT_IN.as_ref(), false),
     }
 }
 
 /// How a model is named in output: its path, or the built-in one.
 pub(crate) fn model_name(path: Option<&std::path::Path>) -> String {
-    path.map_or("(built-in news model)".into(), |p| p.display().to_string())
+    path.map_or(BUILT_IN.into(), |p| p.display().to_string())
 }
 
 /// A status line on stderr, unless quiet.
 pub(crate) fn status(quiet: bool, message: std::fmt::Arguments<'_>) {
     if !quiet {
         eprintln!("{message}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_model_is_intact() {
+        let checked = detente::model::Model::from_static(&NEWS_MODEL.0, BUILT_IN.as_ref(), true)
+            .expect("the embedded model passes every check, checksum included");
+        let fast = load_model(None).unwrap();
+        assert_eq!(checked.to_bytes().unwrap(), fast.to_bytes().unwrap());
+        assert_eq!(
+            fast.to_bytes().unwrap(),
+            NEWS_MODEL.0,
+            "the image re-encodes to itself"
+        );
     }
 }

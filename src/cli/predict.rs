@@ -135,32 +135,109 @@ fn read_stdin<W: Write>(
             io::fasttext::read_from(stdin, name, options, &mut sink)?;
         }
         Some(Format::Folder) => anyhow::bail!("--input-format folder needs a folder, not stdin"),
-        None if args.whole => {
-            let mut bytes = Vec::new();
-            let mut stdin = stdin;
-            stdin.read_to_end(&mut bytes).context("reading stdin")?;
-            batcher.push("stdin".into(), output::text_of(bytes))?;
-        }
         None => {
             let mut reader = stdin;
-            let mut line = Vec::new();
-            let mut number = 0;
-            loop {
-                line.clear();
-                if reader
-                    .read_until(b'\n', &mut line)
-                    .context("reading stdin")?
-                    == 0
-                {
-                    break;
+            let mut head = Vec::new();
+            let whole = match (args.whole, args.lines) {
+                (true, _) => true,
+                (_, true) => false,
+                _ => looks_like_one_document(&mut reader, &mut head).context("reading stdin")?,
+            };
+            let mut reader = std::io::Cursor::new(head).chain(reader);
+            if whole {
+                let mut bytes = Vec::new();
+                reader.read_to_end(&mut bytes).context("reading stdin")?;
+                batcher.push("stdin".into(), output::text_of(bytes))?;
+            } else {
+                let mut line = Vec::new();
+                let mut number = 0;
+                loop {
+                    line.clear();
+                    if reader
+                        .read_until(b'\n', &mut line)
+                        .context("reading stdin")?
+                        == 0
+                    {
+                        break;
+                    }
+                    number += 1;
+                    batcher.push(
+                        format!("stdin:{number}"),
+                        output::text_of(std::mem::take(&mut line)),
+                    )?;
                 }
-                number += 1;
-                batcher.push(
-                    format!("stdin:{number}"),
-                    output::text_of(std::mem::take(&mut line)),
-                )?;
             }
         }
     }
     Ok(())
+}
+
+/// How much of stdin is read to decide between one document and one per line.
+const SNIFF_LIMIT: usize = 64 * 1024;
+
+/// Reads up to [`SNIFF_LIMIT`] bytes of `reader` into `head` (stopping early once decided) and tells
+/// whether they look like one document: a blank line with text both before and after it, as between
+/// an article's headline and body or between paragraphs. A stream of one document per line has none.
+fn looks_like_one_document(reader: &mut impl Read, head: &mut Vec<u8>) -> std::io::Result<bool> {
+    let mut chunk = [0u8; 8192];
+    while head.len() < SNIFF_LIMIT {
+        let n = match reader.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        head.extend_from_slice(&chunk[..n]);
+        if has_inner_blank_line(head) {
+            return Ok(true);
+        }
+    }
+    Ok(has_inner_blank_line(head))
+}
+
+/// Whether `text` has a blank (empty or whitespace-only) line between two lines with text. The last
+/// line counts only if it ends with a newline or holds text, so a partly read line is never taken for
+/// blank.
+fn has_inner_blank_line(text: &[u8]) -> bool {
+    let blank = |line: &[u8]| line.iter().all(u8::is_ascii_whitespace);
+    let (mut seen_text, mut gap) = (false, false);
+    for line in text.split(|&b| b == b'\n') {
+        if blank(line) {
+            gap = seen_text;
+        } else if gap {
+            return true;
+        } else {
+            seen_text = true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_blank_line_between_text_makes_one_document() {
+        assert!(has_inner_blank_line(b"Headline\n\nBody.\n"));
+        assert!(has_inner_blank_line(b"Headline\r\n \t\r\nBody"));
+        assert!(!has_inner_blank_line(b"one\ntwo\nthree\n"));
+        assert!(!has_inner_blank_line(b"\n\none\ntwo\n\n\n"));
+        assert!(!has_inner_blank_line(b""));
+    }
+
+    #[test]
+    fn sniffing_keeps_every_byte_it_read() {
+        let text = format!("{}\n\nafter the limit\n", "x\n".repeat(SNIFF_LIMIT));
+        let mut reader = text.as_bytes();
+        let mut head = Vec::new();
+        assert!(!looks_like_one_document(&mut reader, &mut head).unwrap());
+        assert!(head.len() >= SNIFF_LIMIT);
+        let mut all = head.clone();
+        all.extend_from_slice(reader);
+        assert_eq!(all, text.as_bytes());
+        let mut head = Vec::new();
+        assert!(looks_like_one_document(&mut "a\n\nb".as_bytes(), &mut head).unwrap());
+        assert_eq!(head, b"a\n\nb");
+    }
 }

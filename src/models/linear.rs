@@ -1,5 +1,6 @@
 //! The fitted form of every detente classifier: a linear function of the sparse features per output.
 
+use crate::format::{Block, refusal, thorough};
 use crate::sparse::{CsrMatrix, SparseRow};
 use linfa::traits::PredictInplace;
 use ndarray::Array1;
@@ -29,15 +30,84 @@ impl Link {
 
 /// `n_outputs` linear functions over `n_features` features.
 ///
-/// Weights are stored feature-major (`weights[j * n_outputs + k]`), so scoring a sparse row reads one
-/// contiguous block of `n_outputs` weights per stored feature.
+/// Weights are stored feature-major (`n_outputs` consecutive weights per feature), so scoring a sparse
+/// row reads one contiguous block of weights per stored feature. When many features have all their
+/// weights zero, as in a head trained on part of a multi-head model's documents (a solver leaves the
+/// weights of features it never saw at zero), only the non-zero blocks are stored, with a map from
+/// feature to block: that is chosen whenever it makes the model smaller.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "Parts")]
 pub struct LinearModel {
     n_features: usize,
     n_outputs: usize,
-    weights: Vec<f32>,
+    weights: Block<f32>,
+    /// Empty, or for each feature the index of its block in `weights` ([`ZERO_ROW`] for none).
+    rows: Block<u32>,
     intercepts: Vec<f32>,
     link: Link,
+}
+
+/// In a [`LinearModel`]'s row map: the feature's weights are all zero.
+const ZERO_ROW: u32 = u32::MAX;
+
+// The fields as read from a model file, checked before they become a model.
+#[derive(Deserialize)]
+struct Parts {
+    n_features: usize,
+    n_outputs: usize,
+    weights: Block<f32>,
+    rows: Block<u32>,
+    intercepts: Vec<f32>,
+    link: Link,
+}
+
+impl TryFrom<Parts> for LinearModel {
+    type Error = String;
+    fn try_from(p: Parts) -> Result<Self, String> {
+        LinearModel::checked(p).map_err(refusal)
+    }
+}
+
+impl LinearModel {
+    fn checked(p: Parts) -> Result<Self, String> {
+        if p.intercepts.len() != p.n_outputs {
+            return Err(format!(
+                "{} intercepts for {} outputs",
+                p.intercepts.len(),
+                p.n_outputs
+            ));
+        }
+        let stored = if p.rows.is_empty() {
+            p.n_features
+        } else if p.rows.len() == p.n_features {
+            p.weights.len().checked_div(p.n_outputs).unwrap_or(0)
+        } else {
+            return Err(format!(
+                "a row map of {} entries for {} features",
+                p.rows.len(),
+                p.n_features
+            ));
+        };
+        if stored.checked_mul(p.n_outputs) != Some(p.weights.len()) {
+            return Err(format!(
+                "{} weights for {stored} stored features and {} outputs",
+                p.weights.len(),
+                p.n_outputs
+            ));
+        }
+        let outside = |&&r: &&u32| r != ZERO_ROW && r as usize >= stored;
+        if let Some(&r) = p.rows.iter().filter(|_| thorough()).find(outside) {
+            return Err(format!("the row map points at row {r} of {stored}"));
+        }
+        Ok(LinearModel {
+            n_features: p.n_features,
+            n_outputs: p.n_outputs,
+            weights: p.weights,
+            rows: p.rows,
+            intercepts: p.intercepts,
+            link: p.link,
+        })
+    }
 }
 
 impl LinearModel {
@@ -45,21 +115,36 @@ impl LinearModel {
     pub fn from_rows(rows: Vec<(Vec<f64>, f64)>, link: Link) -> Self {
         let n_outputs = rows.len();
         let n_features = rows.first().map_or(0, |(w, _)| w.len());
-        let mut weights = vec![0f32; n_features * n_outputs];
+        let mut dense = vec![0f32; n_features * n_outputs];
         for (k, (w, _)) in rows.iter().enumerate() {
             assert_eq!(w.len(), n_features, "weight vectors of different lengths");
             for (j, &v) in w.iter().enumerate() {
-                weights[j * n_outputs + k] = v as f32;
+                dense[j * n_outputs + k] = v as f32;
             }
         }
         let intercepts = rows.iter().map(|&(_, b)| b as f32).collect();
+        let (weights, rows) = compact(dense, n_outputs);
         LinearModel {
             n_features,
             n_outputs,
-            weights,
+            weights: weights.into(),
+            rows: rows.into(),
             intercepts,
             link,
         }
+    }
+
+    /// The weights of feature `j < n_features` (one per output), or `None` if they are all zero.
+    #[inline]
+    fn row(&self, j: usize) -> Option<&[f32]> {
+        let r = match self.rows.get(j) {
+            None => j,
+            Some(&ZERO_ROW) => return None,
+            Some(&r) => r as usize,
+        };
+        // Checked: a model loaded without thorough checks may map a feature outside the weights.
+        self.weights
+            .get(r * self.n_outputs..(r + 1) * self.n_outputs)
     }
 
     pub fn n_features(&self) -> usize {
@@ -76,7 +161,8 @@ impl LinearModel {
 
     /// The weight of feature `j` for output `k`.
     pub fn weight(&self, j: usize, k: usize) -> f32 {
-        self.weights[j * self.n_outputs + k]
+        assert!(j < self.n_features, "feature {j} of {}", self.n_features);
+        self.row(j).map_or(0.0, |w| w[k])
     }
 
     pub fn intercept(&self, k: usize) -> f32 {
@@ -93,7 +179,7 @@ impl LinearModel {
             if j >= self.n_features {
                 continue;
             }
-            let w = &self.weights[j * self.n_outputs..(j + 1) * self.n_outputs];
+            let Some(w) = self.row(j) else { continue };
             for (o, &wk) in out.iter_mut().zip(w) {
                 *o += wk as f64 * v as f64;
             }
@@ -131,6 +217,36 @@ impl LinearModel {
             )
             .collect()
     }
+}
+
+/// Feature-major `dense` weights as stored: unchanged with an empty row map, or without their all-zero
+/// rows and with a row map when that takes fewer bytes.
+fn compact(dense: Vec<f32>, n_outputs: usize) -> (Vec<f32>, Vec<u32>) {
+    if n_outputs == 0 {
+        return (dense, Vec::new());
+    }
+    let n_features = dense.len() / n_outputs;
+    let zero = dense
+        .chunks_exact(n_outputs)
+        .filter(|w| w.iter().all(|&v| v == 0.0))
+        .count();
+    // The map costs one u32 per feature; dropping the zero rows saves n_outputs f32 each.
+    if zero * n_outputs <= n_features || n_features >= ZERO_ROW as usize {
+        return (dense, Vec::new());
+    }
+    let mut weights = Vec::with_capacity((n_features - zero) * n_outputs);
+    let rows = dense
+        .chunks_exact(n_outputs)
+        .map(|w| {
+            if w.iter().all(|&v| v == 0.0) {
+                ZERO_ROW
+            } else {
+                weights.extend_from_slice(w);
+                (weights.len() / n_outputs - 1) as u32
+            }
+        })
+        .collect();
+    (weights, rows)
 }
 
 /// Index of the largest value (the first one on ties).
@@ -186,5 +302,65 @@ mod tests {
         m.scores(x.row(0), &mut out);
         assert!((out.iter().sum::<f64>() - 1.0).abs() < 1e-12);
         assert!(out[1] > out[0] && out[0] > out[2]);
+    }
+
+    fn mostly_zero() -> LinearModel {
+        // Features 1, 2 and 4 have no non-zero weight in any output.
+        let w = |v: [f64; 5]| v.to_vec();
+        LinearModel::from_rows(
+            vec![
+                (w([1.0, 0.0, 0.0, -2.0, 0.0]), 0.25),
+                (w([0.0, 0.0, 0.0, 3.0, 0.0]), -0.5),
+            ],
+            Link::Margin,
+        )
+    }
+
+    #[test]
+    fn zero_rows_are_dropped_when_that_is_smaller_and_scores_do_not_change() {
+        let m = mostly_zero();
+        assert_eq!(m.weights.len(), 4, "two stored rows of two outputs");
+        assert_eq!(&m.rows[..], &[0, ZERO_ROW, ZERO_ROW, 1, ZERO_ROW]);
+        assert_eq!(
+            (m.weight(0, 0), m.weight(3, 1), m.weight(2, 1)),
+            (1.0, 3.0, 0.0)
+        );
+        let x = CsrMatrix::from_dense(&array![[1.0, 5.0, 5.0, 2.0, 5.0]]);
+        let mut out = [0.0; 2];
+        m.decision(x.row(0), &mut out);
+        assert_eq!(out, [0.25 + 1.0 - 4.0, -0.5 + 6.0]);
+
+        // One zero row of five saves less than the map costs: stored dense.
+        let dense = LinearModel::from_rows(
+            vec![
+                (vec![1.0, 0.0, 2.0, 3.0, 4.0], 0.0),
+                (vec![1.0, 0.0, 2.0, 3.0, 4.0], 0.0),
+            ],
+            Link::Margin,
+        );
+        assert!(dense.rows.is_empty());
+        assert_eq!(dense.weights.len(), 10);
+    }
+
+    #[test]
+    fn a_model_file_with_inconsistent_weights_is_refused() {
+        let m = mostly_zero();
+        let path = std::path::Path::new("m.detente");
+        let round = crate::format::decode::<LinearModel>(crate::format::encode(&m).unwrap(), path);
+        assert_eq!(round.unwrap(), m);
+        let parts = |weights: Vec<f32>, rows: Vec<u32>, intercepts: Vec<f32>| Parts {
+            n_features: 5,
+            n_outputs: 2,
+            weights: weights.into(),
+            rows: rows.into(),
+            intercepts,
+            link: Link::Margin,
+        };
+        let err = |p: Parts| LinearModel::try_from(p).unwrap_err();
+        assert!(err(parts(vec![0.0; 9], vec![], vec![0.0; 2])).contains("9 weights"));
+        assert!(err(parts(vec![0.0; 10], vec![], vec![0.0; 3])).contains("3 intercepts"));
+        assert!(err(parts(vec![0.0; 4], vec![0, 1], vec![0.0; 2])).contains("row map of 2"));
+        let far = vec![0, 1, ZERO_ROW, 2, ZERO_ROW];
+        assert!(err(parts(vec![0.0; 4], far, vec![0.0; 2])).contains("row 2 of 2"));
     }
 }
