@@ -12,7 +12,7 @@
 //!   `linfa-logistic`); it implements linfa's `Fit` on a sparse dataset, and the fitted
 //!   [`models::LinearModel`] implements linfa's `Predict`.
 //! - [`metrics`] scores predictions; [`mod@format`] is the model file container.
-//! - [`bench`] measures algorithms against each other on one split; [`plot`] draws SVG charts of results.
+//! - [`mod@bench`] measures algorithms against each other on one split; [`plot`] draws SVG charts of results.
 //!
 //! The library never prints or exits; the `detente` binary owns the command line.
 //!

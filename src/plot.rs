@@ -116,9 +116,12 @@ pub fn scatter_log_x(
     let (x_min, x_max) = points.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), p| {
         (lo.min(x_of(p)), hi.max(x_of(p)))
     });
-    // Whole decades, with room on both sides, so that the axis has at least two labelled ticks.
+    // Room on both sides; a range narrower than a decade widens to whole decades, so that the axis has at
+    // least two labelled ticks.
     let (x_min, x_max) = if points.is_empty() {
         (0.1, 10.0)
+    } else if x_max / x_min >= 10.0 {
+        (x_min / 1.5, x_max * 1.5)
     } else {
         (
             10f64.powf((x_min / 1.5).log10().floor()),
@@ -283,6 +286,7 @@ pub fn grouped_bars(
             .disable_y_mesh()
             .y_labels(0)
             .x_labels(11)
+            .max_light_lines(1)
             .x_desc(value_desc)
             .label_style(font(LABEL_PX))
             .axis_desc_style(font(LABEL_PX + 1.0))
