@@ -296,7 +296,7 @@ pub struct BenchArgs {
     /// A document may lack the label field: training and scoring then use the documents that have it.
     #[arg(long)]
     pub partial_labels: bool,
-    /// Algorithms to compare, comma-separated or repeated, in the order of the table (default: all).
+    /// Algorithms to compare, comma-separated or repeated, in the order of the table.
     #[arg(
         long,
         value_delimiter = ',',

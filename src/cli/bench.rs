@@ -102,16 +102,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         results,
     };
     if !bench.results.is_empty() {
-        let mut out = std::io::stdout().lock();
-        match args.format {
-            BenchFormat::Text => out.write_all(report::text_table(&bench).as_bytes())?,
-            BenchFormat::Markdown => out.write_all(report::markdown_table(&bench).as_bytes())?,
-            BenchFormat::Json => {
-                serde_json::to_writer_pretty(&mut out, &report::to_json(&bench))?;
-                writeln!(out)?;
-            }
-        }
-        out.flush()?;
+        // The report first: a reader that closes stdout early (`| head`) must not cost the report.
         if let Some(dir) = &args.report {
             let files = report::write_report(&bench, dir)?;
             status(
@@ -124,6 +115,16 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 ),
             );
         }
+        let mut out = std::io::stdout().lock();
+        match args.format {
+            BenchFormat::Text => out.write_all(report::text_table(&bench).as_bytes())?,
+            BenchFormat::Markdown => out.write_all(report::markdown_table(&bench).as_bytes())?,
+            BenchFormat::Json => {
+                serde_json::to_writer_pretty(&mut out, &report::to_json(&bench))?;
+                writeln!(out)?;
+            }
+        }
+        out.flush()?;
     }
     if !failed.is_empty() {
         bail!(
