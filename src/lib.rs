@@ -12,6 +12,7 @@
 //!   `linfa-logistic`); it implements linfa's `Fit` on a sparse dataset, and the fitted
 //!   [`models::LinearModel`] implements linfa's `Predict`.
 //! - [`metrics`] scores predictions; [`mod@format`] is the model file container.
+//! - [`mod@bench`] measures algorithms against each other on one split; [`plot`] draws SVG charts of results.
 //!
 //! The library never prints or exits; the `detente` binary owns the command line.
 //!
@@ -53,12 +54,14 @@
 
 pub mod analyzer;
 pub mod article;
+pub mod bench;
 pub mod error;
 pub mod format;
 pub mod io;
 pub mod metrics;
 pub mod model;
 pub mod models;
+pub mod plot;
 pub mod sparse;
 pub mod stopwords;
 pub mod tfidf;

@@ -25,6 +25,12 @@ pub enum Command {
     /// Show a model's heads, labels, vocabulary, parameters, provenance and most telling terms.
     #[command(after_help = INSPECT_EXAMPLES)]
     Inspect(InspectArgs),
+    /// Compare algorithms on a train/test split: accuracy, macro-F1, training time, throughput, size, memory.
+    #[command(after_help = BENCH_EXAMPLES)]
+    Bench(Box<BenchArgs>),
+    /// Internal: measure one algorithm of `detente bench` in its own process.
+    #[command(hide = true)]
+    BenchWorker(BenchWorkerArgs),
 }
 
 const TRAIN_EXAMPLES: &str = "\
@@ -54,6 +60,13 @@ const INSPECT_EXAMPLES: &str = "\
 Examples:
   detente inspect nyt.detente
   detente inspect nyt.detente --top-terms 20 --format json";
+
+const BENCH_EXAMPLES: &str = "\
+Examples:
+  detente bench --train ../shared/corpora/r8/r8-train-all-terms.txt --test ../shared/corpora/r8/r8-test-all-terms.txt \\
+      --input-format tsv --text-field Example --label-field Class --report r8-report
+  detente bench --train ../shared/corpora/nyt-cap/train.jsonl --test ../shared/corpora/nyt-cap/test.jsonl \\
+      --algorithms svm,cnb --format markdown";
 
 /// Where documents come from and which fields to use.
 #[derive(Args, Debug, Clone)]
@@ -264,4 +277,59 @@ pub struct InspectArgs {
     pub top_terms: usize,
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BenchFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Labeled training data (file or folder); repeat to combine several.
+    #[arg(long, required = true, value_name = "PATH")]
+    pub train: Vec<PathBuf>,
+    /// Labeled test data (file or folder); repeat to combine several.
+    #[arg(long, required = true, value_name = "PATH")]
+    pub test: Vec<PathBuf>,
+    /// Label field or column. A field holding lists makes a multi-label head.
+    #[arg(long, default_value = "label", value_name = "NAME")]
+    pub label_field: String,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// A document may lack the label field: training and scoring then use the documents that have it.
+    #[arg(long)]
+    pub partial_labels: bool,
+    /// Algorithms to compare, comma-separated or repeated, in the order of the table.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "LIST",
+        default_value = "logreg,svm,nb,cnb,linfa-logistic",
+        value_parser = ["logreg", "svm", "nb", "cnb", "linfa-logistic"]
+    )]
+    pub algorithms: Vec<String>,
+    /// Seed of every random choice.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Output format of the results table on stdout.
+    #[arg(long, value_enum, default_value_t = BenchFormat::Text)]
+    pub format: BenchFormat,
+    /// Also write a report folder: report.html and report.md with the tables and SVG charts, results.json.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    /// Print nothing on stderr but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchWorkerArgs {
+    /// The job, as JSON (written by `detente bench`).
+    #[arg(long, value_name = "FILE")]
+    pub job: PathBuf,
 }

@@ -2,6 +2,7 @@
 //! calls the library. Exit codes: 0 success, 1 a data or model error, 2 a usage error (from clap).
 
 mod args;
+mod bench;
 mod eval;
 mod inspect;
 mod output;
@@ -21,6 +22,8 @@ pub fn run() -> anyhow::Result<ExitCode> {
         args::Command::Predict(a) => predict::run(a),
         args::Command::Eval(a) => eval::run(a),
         args::Command::Inspect(a) => inspect::run(a),
+        args::Command::Bench(a) => bench::run(*a),
+        args::Command::BenchWorker(a) => bench::worker(a),
     }?;
     Ok(ExitCode::SUCCESS)
 }
