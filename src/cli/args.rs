@@ -48,10 +48,10 @@ Examples:
   detente train --data ../shared/corpora/r8/r8-train-all-terms.txt --input-format tsv \\
       --text-field Example --label-field Class --output r8.detente
   detente train --data ../shared/corpora/reuters21578/train.jsonl --label-field labels --output reuters.detente
-  detente train --data ../shared/corpora/nyt-cap/train.jsonl --label-field label --search C=0.1,0.3,1 \
+  detente train --data ../shared/corpora/nyt-cap/train.jsonl --label-field label --search C=0.1,0.3,1 \\
       --search min-df=1,2 --output nyt.detente       (picks C and min-df by 3-fold cross-validation)
-  detente train --data ../shared/corpora/tone/case2021/train.jsonl --algorithm logreg \
-      --class-weight balanced --output case.detente";
+  detente train --data ../shared/corpora/tone/case2021/data.jsonl --partial-labels \\
+      --class-weight balanced --output case2021.detente";
 
 const CV_EXAMPLES: &str = "\
 Examples:
