@@ -162,6 +162,28 @@ pub fn multi_label(
     }
 }
 
+/// Support-weighted mean F1 over `classes` (scikit-learn's `average="weighted"`, also for multi-label);
+/// 0 without support.
+pub fn weighted_f1(classes: &[ClassScores]) -> f64 {
+    let support: usize = classes.iter().map(|c| c.support).sum();
+    classes.iter().map(|c| c.f1 * c.support as f64).sum::<f64>() / support.max(1) as f64
+}
+
+/// The mean of `values` and their sample standard deviation (denominator n − 1, the spread one would
+/// expect between repetitions; 0 for fewer than two values).
+pub fn mean_std(values: &[f64]) -> (f64, f64) {
+    let n = values.len();
+    if n == 0 {
+        return (0.0, 0.0);
+    }
+    let mean = values.iter().sum::<f64>() / n as f64;
+    if n < 2 {
+        return (mean, 0.0);
+    }
+    let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1) as f64;
+    (mean, var.sqrt())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,5 +229,17 @@ mod tests {
         assert!((r.micro_precision - 2.0 / 3.0).abs() < 1e-12);
         assert!((r.micro_recall - 0.5).abs() < 1e-12);
         assert_eq!(r.subset_accuracy, 0.25);
+        // f1_score(average="weighted") -> 0.5 (F1 per class 2/3, 2/3, 0; supports 2, 1, 1)
+        assert!((weighted_f1(&r.classes) - 0.5).abs() < 1e-12);
+    }
+
+    // numpy: np.mean([0.8, 0.85, 0.9]) = 0.85, np.std([0.8, 0.85, 0.9], ddof=1) = 0.05
+    #[test]
+    fn mean_and_sample_standard_deviation() {
+        let (mean, std) = mean_std(&[0.8, 0.85, 0.9]);
+        assert!((mean - 0.85).abs() < 1e-12);
+        assert!((std - 0.05).abs() < 1e-12);
+        assert_eq!(mean_std(&[0.7]), (0.7, 0.0));
+        assert_eq!(mean_std(&[]), (0.0, 0.0));
     }
 }

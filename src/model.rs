@@ -5,6 +5,7 @@
 //! whatever the number of heads.
 
 use crate::analyzer::{Analyzer, AnalyzerConfig};
+use crate::cv::SearchRecord;
 use crate::error::{Error, Result};
 use crate::format;
 use crate::io::{self, LabelValue, ReadOptions, ReadReport};
@@ -75,6 +76,16 @@ impl Corpus {
 
     fn text_refs(&self) -> Vec<&str> {
         self.texts.iter().map(String::as_str).collect()
+    }
+
+    /// The documents `rows`, in that order, with the same label fields and sources.
+    pub fn subset(&self, rows: &[usize]) -> Corpus {
+        Corpus {
+            texts: rows.iter().map(|&i| self.texts[i].clone()).collect(),
+            labels: rows.iter().map(|&i| self.labels[i].clone()).collect(),
+            label_fields: self.label_fields.clone(),
+            sources: self.sources.clone(),
+        }
     }
 
     /// The labels of field `f` of every document, a list each (a single label is a list of one), or `None`
@@ -175,6 +186,8 @@ pub struct Metadata {
     pub text_field: String,
     pub documents: usize,
     pub params: ModelParams,
+    /// The parameter search that chose `params` (and the analysis settings), when there was one.
+    pub search: Option<SearchRecord>,
 }
 
 /// A trained pipeline: vectorizer, heads and metadata.
@@ -223,6 +236,28 @@ pub struct Evaluation {
 impl Model {
     /// Fits the vectorizer on `corpus` and one head per label field.
     pub fn train(corpus: &Corpus, options: &TrainOptions) -> Result<Model> {
+        Model::check_training(corpus, options)?;
+        let (vectorizer, x) = fit_vectorizer(corpus, options)?;
+        let heads = fit_heads(corpus, options, &x)?;
+        Ok(Model {
+            vectorizer,
+            heads,
+            metadata: Metadata {
+                detente_version: env!("CARGO_PKG_VERSION").into(),
+                created_unix: options.created_unix,
+                sources: corpus.sources.clone(),
+                text_field: options.text_field.clone(),
+                documents: corpus.len(),
+                params: options.model.clone(),
+                search: None,
+            },
+        })
+    }
+
+    /// Checks what [`Model::train`] would refuse before any fitting: an empty corpus, no label field, a
+    /// label field with a single class, bad parameters, a per-head algorithm for an unknown head, and
+    /// class weights for labels that no head has.
+    pub fn check_training(corpus: &Corpus, options: &TrainOptions) -> Result<()> {
         if corpus.is_empty() {
             return Err(Error::EmptyCorpus {
                 path: PathBuf::from(
@@ -250,28 +285,39 @@ impl Model {
             }
             params.check()?;
         }
-        let analyzer = Analyzer::new(options.analyzer.clone())?;
-        // Label problems (a single class) are cheaper to find, and more to the point, than vocabulary ones.
+        Analyzer::new(options.analyzer.clone())?;
+        options.tfidf.check()?;
         let targets = (0..corpus.label_fields.len())
             .map(|f| HeadTargets::new(corpus, f))
             .collect::<Result<Vec<_>>>()?;
-        let (vectorizer, x) = options.tfidf.fit_transform(analyzer, &corpus.text_refs())?;
-        let heads = targets
-            .into_iter()
-            .map(|t| t.fit(&x, options))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Model {
-            vectorizer,
-            heads,
-            metadata: Metadata {
-                detente_version: env!("CARGO_PKG_VERSION").into(),
-                created_unix: options.created_unix,
-                sources: corpus.sources.clone(),
-                text_field: options.text_field.clone(),
-                documents: corpus.len(),
-                params: options.model.clone(),
-            },
-        })
+        // An explicit weight for a label that no head weighing classes with `options.model` has is a typo.
+        let weighted: Vec<&HeadTargets> = targets
+            .iter()
+            .filter(|t| !options.head_models.iter().any(|(h, _)| *h == t.name))
+            .collect();
+        if let Some(unknown) = options
+            .model
+            .class_weight
+            .listed_labels()
+            .find(|l| !weighted.iter().any(|t| t.labels.iter().any(|k| k == l)))
+        {
+            let known: Vec<String> = weighted
+                .iter()
+                .map(|t| format!("`{}`: {}", t.name, t.labels.join(", ")))
+                .collect();
+            return Err(Error::param(
+                "class weight",
+                format!("label `{unknown}`"),
+                format!("a label of the training data ({})", known.join("; ")),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Records the parameter search that chose this model's settings.
+    pub fn with_search(mut self, search: SearchRecord) -> Model {
+        self.metadata.search = Some(search);
+        self
     }
 
     pub fn heads(&self) -> &[Head] {
@@ -324,77 +370,7 @@ impl Model {
 
     /// Scores the model's predictions on a labeled corpus. `corpus.label_fields` name the heads to evaluate.
     pub fn evaluate(&self, corpus: &Corpus) -> Result<Vec<Evaluation>> {
-        let x = self.vectorize(&corpus.text_refs());
-        let mut evaluations = Vec::new();
-        for (f, field) in corpus.label_fields.iter().enumerate() {
-            let head = self.head(field)?;
-            // Labels the model never saw still count: appended after the model's, never predicted.
-            let mut labels = head.labels.clone();
-            let mut unseen = Vec::new();
-            let mut index: BTreeMap<String, usize> = labels
-                .iter()
-                .enumerate()
-                .map(|(k, l)| (l.clone(), k))
-                .collect();
-            let (rows, values) = corpus.labeled_rows(f);
-            let truth: Vec<Vec<usize>> = values
-                .into_iter()
-                .map(|doc| {
-                    doc.iter()
-                        .map(|l| {
-                            *index.entry(l.clone()).or_insert_with(|| {
-                                labels.push(l.clone());
-                                unseen.push(l.clone());
-                                labels.len() - 1
-                            })
-                        })
-                        .collect()
-                })
-                .collect();
-            let predicted: Vec<Vec<usize>> = rows
-                .par_iter()
-                .map(|&i| {
-                    let p = head.predict(x.row(i), 0);
-                    p.labels.iter().map(|ls| index[&ls.label]).collect()
-                })
-                .collect();
-            let report = if head.multi_label {
-                HeadReport::Multi(metrics::multi_label(&labels, &truth, &predicted))
-            } else {
-                if let Some(i) = truth.iter().position(|t| t.len() != 1).map(|k| rows[k]) {
-                    return Err(Error::Parse {
-                        path: PathBuf::from(
-                            corpus
-                                .sources
-                                .first()
-                                .map_or("(input)", |s| s.path.as_str()),
-                        ),
-                        line: 0,
-                        message: format!(
-                            "document {} has {} labels in `{field}`, but head `{field}` is single-label",
-                            i + 1,
-                            corpus
-                                .field_labels(f)
-                                .nth(i)
-                                .flatten()
-                                .map_or(0, |l| l.len())
-                        ),
-                    });
-                }
-                let first = |v: Vec<Vec<usize>>| v.into_iter().map(|l| l[0]).collect::<Vec<_>>();
-                HeadReport::Single(metrics::single_label(
-                    &labels,
-                    &first(truth),
-                    &first(predicted),
-                ))
-            };
-            evaluations.push(Evaluation {
-                head: field.clone(),
-                report,
-                unseen_labels: unseen,
-            });
-        }
-        Ok(evaluations)
+        evaluate_heads(&self.heads, corpus, &self.vectorize(&corpus.text_refs()))
     }
 
     /// For each label of `head`, the `n` terms with the largest weights toward it.
@@ -461,6 +437,145 @@ impl Model {
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         format::encode(self)
     }
+}
+
+/// The vectorizer fitted on `corpus` and the corpus's TF-IDF rows.
+pub(crate) fn fit_vectorizer(
+    corpus: &Corpus,
+    options: &TrainOptions,
+) -> Result<(TfidfVectorizer, CsrMatrix)> {
+    let analyzer = Analyzer::new(options.analyzer.clone())?;
+    options.tfidf.fit_transform(analyzer, &corpus.text_refs())
+}
+
+/// One head per label field of `corpus`, fitted on `x`, the corpus's TF-IDF rows.
+pub(crate) fn fit_heads(
+    corpus: &Corpus,
+    options: &TrainOptions,
+    x: &CsrMatrix,
+) -> Result<Vec<Head>> {
+    (0..corpus.label_fields.len())
+        .map(|f| HeadTargets::new(corpus, f)?.fit(x, options))
+        .collect()
+}
+
+/// Scores `heads` on a labeled corpus whose TF-IDF rows are `x`; `corpus.label_fields` name the heads.
+pub(crate) fn evaluate_heads(
+    heads: &[Head],
+    corpus: &Corpus,
+    x: &CsrMatrix,
+) -> Result<Vec<Evaluation>> {
+    (0..corpus.label_fields.len())
+        .map(|f| {
+            let head = find_head(heads, &corpus.label_fields[f])?;
+            let (truth, predicted) = head_outcome(head, corpus, f, x)?;
+            let (report, unseen_labels) =
+                head_report(&head.labels, head.multi_label, &truth, &predicted);
+            Ok(Evaluation {
+                head: head.name.clone(),
+                report,
+                unseen_labels,
+            })
+        })
+        .collect()
+}
+
+fn find_head<'a>(heads: &'a [Head], name: &str) -> Result<&'a Head> {
+    heads
+        .iter()
+        .find(|h| h.name == name)
+        .ok_or_else(|| Error::UnknownHead {
+            head: name.into(),
+            available: heads
+                .iter()
+                .map(|h| h.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
+
+/// True and predicted labels, one list per document.
+pub(crate) type Outcome = (Vec<Vec<String>>, Vec<Vec<String>>);
+
+/// The true labels of field `f` of the documents of `corpus` that have it, and `head`'s predictions for
+/// them from `x`, the corpus's TF-IDF rows. A single-label head refuses a document with several labels.
+pub(crate) fn head_outcome(
+    head: &Head,
+    corpus: &Corpus,
+    f: usize,
+    x: &CsrMatrix,
+) -> Result<Outcome> {
+    let field = &corpus.label_fields[f];
+    let (rows, values) = corpus.labeled_rows(f);
+    if !head.multi_label
+        && let Some(k) = values.iter().position(|t| t.len() != 1)
+    {
+        return Err(Error::Parse {
+            path: PathBuf::from(
+                corpus
+                    .sources
+                    .first()
+                    .map_or("(input)", |s| s.path.as_str()),
+            ),
+            line: 0,
+            message: format!(
+                "document {} has {} labels in `{field}`, but head `{field}` is single-label",
+                rows[k] + 1,
+                values[k].len()
+            ),
+        });
+    }
+    let truth = values.into_iter().map(<[String]>::to_vec).collect();
+    let predicted = rows
+        .par_iter()
+        .map(|&i| {
+            let p = head.predict(x.row(i), 0);
+            p.labels.into_iter().map(|ls| ls.label).collect()
+        })
+        .collect();
+    Ok((truth, predicted))
+}
+
+/// The report of a head whose labels are `labels` from true and predicted label lists; true labels
+/// outside `labels` still count, appended after them (and returned as the second value), never predicted.
+pub(crate) fn head_report(
+    labels: &[String],
+    multi_label: bool,
+    truth: &[Vec<String>],
+    predicted: &[Vec<String>],
+) -> (HeadReport, Vec<String>) {
+    let mut labels = labels.to_vec();
+    let mut unseen = Vec::new();
+    let mut index: BTreeMap<String, usize> = labels
+        .iter()
+        .enumerate()
+        .map(|(k, l)| (l.clone(), k))
+        .collect();
+    let mut ids = |doc: &[String], labels: &mut Vec<String>| -> Vec<usize> {
+        doc.iter()
+            .map(|l| {
+                *index.entry(l.clone()).or_insert_with(|| {
+                    labels.push(l.clone());
+                    unseen.push(l.clone());
+                    labels.len() - 1
+                })
+            })
+            .collect()
+    };
+    let truth: Vec<Vec<usize>> = truth.iter().map(|t| ids(t, &mut labels)).collect();
+    let predicted: Vec<Vec<usize>> = predicted.iter().map(|p| ids(p, &mut labels)).collect();
+    let report = if multi_label {
+        HeadReport::Multi(metrics::multi_label(&labels, &truth, &predicted))
+    } else {
+        // A single-label head predicts exactly one label, and `head_outcome` checked the truth.
+        let first = |v: &[Vec<usize>]| v.iter().map(|l| l[0]).collect::<Vec<_>>();
+        HeadReport::Single(metrics::single_label(
+            &labels,
+            &first(&truth),
+            &first(&predicted),
+        ))
+    };
+    (report, unseen)
 }
 
 /// One label field's labels and the label ids of the documents that have the field, before fitting.
@@ -542,18 +657,18 @@ impl HeadTargets {
             .flatten()
             .for_each(|&k| label_counts[k as usize] += 1);
         let (model, threshold) = if multi_label {
-            let model = params.fit_multilabel(x, &targets, labels.len())?;
+            let model = params.fit_multilabel(x, &targets, &labels)?;
             let threshold = match options.threshold {
                 ThresholdRule::Natural => model.link().threshold(),
                 ThresholdRule::Fixed(t) => t,
                 ThresholdRule::CrossValidated { folds } => {
-                    threshold::cross_validated(params, x, &targets, labels.len(), folds)?
+                    threshold::cross_validated(params, x, &targets, &labels, folds)?
                 }
             };
             (model, threshold)
         } else {
             let y: Vec<u32> = targets.iter().map(|t| t[0]).collect();
-            let model = params.fit_multiclass(x, &y, labels.len())?;
+            let model = params.fit_multiclass(x, &y, &labels)?;
             let threshold = model.link().threshold();
             (model, threshold)
         };

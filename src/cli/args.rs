@@ -1,6 +1,8 @@
 //! The command line as clap sees it. Values are checked and turned into library types by each verb.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use detente::cv::Axis;
+use detente::models::ClassWeight;
 use std::path::PathBuf;
 
 /// Offline text classification: TF-IDF features and linear models, trained on your corpora.
@@ -19,6 +21,12 @@ pub enum Command {
     /// Classify documents: files, records of JSONL/CSV files, or stdin.
     #[command(after_help = PREDICT_EXAMPLES)]
     Predict(PredictArgs),
+    /// Cross-validate training settings: mean and spread of accuracy and F1 over stratified folds.
+    #[command(
+        after_help = CV_EXAMPLES,
+        mut_arg("output", |a| a.required(false).hide(true))
+    )]
+    Cv(Box<CvArgs>),
     /// Evaluate a model on labeled documents: accuracy, F1 per class, confusion matrix.
     #[command(after_help = EVAL_EXAMPLES)]
     Eval(EvalArgs),
@@ -39,7 +47,17 @@ Examples:
   detente train --data ../shared/corpora/20news-bydate/train --output 20news.detente
   detente train --data ../shared/corpora/r8/r8-train-all-terms.txt --input-format tsv \\
       --text-field Example --label-field Class --output r8.detente
-  detente train --data ../shared/corpora/reuters21578/train.jsonl --label-field labels --output reuters.detente";
+  detente train --data ../shared/corpora/reuters21578/train.jsonl --label-field labels --output reuters.detente
+  detente train --data ../shared/corpora/nyt-cap/train.jsonl --label-field label --search C=0.1,0.3,1 \\
+      --search min-df=1,2 --output nyt.detente       (picks C and min-df by 3-fold cross-validation)
+  detente train --data ../shared/corpora/tone/case2021/data.jsonl --partial-labels \\
+      --class-weight balanced --output case2021.detente";
+
+const CV_EXAMPLES: &str = "\
+Examples:
+  detente cv --data ../shared/corpora/r8/r8-train-all-terms.txt --input-format tsv \\
+      --text-field Example --label-field Class --folds 5
+  detente cv --data ../shared/corpora/nyt-cap/train.jsonl --label-field label --search C=0.1,1,10 --format json";
 
 const PREDICT_EXAMPLES: &str = "\
 Examples:
@@ -95,8 +113,8 @@ pub struct TrainArgs {
     #[arg(long)]
     pub partial_labels: bool,
     /// Where to write the model (atomically).
-    #[arg(long, short, value_name = "MODEL")]
-    pub output: PathBuf,
+    #[arg(long, short, value_name = "MODEL", required = true)]
+    pub output: Option<PathBuf>,
     /// Model type.
     #[arg(long, default_value = "svm", value_parser = ["logreg", "svm", "nb", "cnb", "linfa-logistic"])]
     pub algorithm: String,
@@ -135,6 +153,36 @@ pub struct TrainArgs {
     /// Print nothing on stderr but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Class weights (logreg and svm; not heads given another --head-algorithm): `balanced` weighs each
+    /// class n / (classes × its documents); `LABEL=W,…` weighs the labels listed (others 1). Raises the
+    /// recall of rare classes.
+    #[arg(long, value_name = "balanced|LABEL=W,…", value_parser = parse_class_weight, help_heading = "Model selection")]
+    pub class_weight: Option<ClassWeight>,
+    /// Try every combination of these values and keep the best by cross-validated macro-F1; repeat for
+    /// several parameters. NAME: C, alpha, max-iter, tol, dense-features, min-df, max-df, max-features,
+    /// ngrams.
+    #[arg(long, value_name = "NAME=V1,V2,…", value_parser = parse_search, help_heading = "Model selection")]
+    pub search: Vec<Axis>,
+    /// Folds of the cross-validation: of --search (default 3), or of `detente cv` (default 5).
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(2..), help_heading = "Model selection")]
+    pub folds: Option<u32>,
+}
+
+fn parse_class_weight(s: &str) -> Result<ClassWeight, String> {
+    s.parse().map_err(|e: detente::Error| e.to_string())
+}
+
+fn parse_search(s: &str) -> Result<Axis, String> {
+    s.parse().map_err(|e: detente::Error| e.to_string())
+}
+
+#[derive(Args, Debug)]
+pub struct CvArgs {
+    #[command(flatten)]
+    pub train: TrainArgs,
+    /// Output format of the report on stdout.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
 }
 
 /// Text analysis and TF-IDF settings (saved in the model).

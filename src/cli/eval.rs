@@ -127,7 +127,7 @@ fn write_unseen(out: &mut impl Write, e: &Evaluation) -> std::io::Result<()> {
     Ok(())
 }
 
-fn write_classes(out: &mut impl Write, classes: &[ClassScores]) -> std::io::Result<()> {
+pub(crate) fn write_classes(out: &mut impl Write, classes: &[ClassScores]) -> std::io::Result<()> {
     let width = classes
         .iter()
         .map(|c| c.label.len())

@@ -3,7 +3,7 @@
 use super::args::{InspectArgs, ReportFormat};
 use anyhow::Result;
 use detente::analyzer::{AnalyzerConfig, StopWords};
-use detente::models::{Algorithm, ModelParams, ThresholdRule};
+use detente::models::{Algorithm, ClassWeight, ModelParams, ThresholdRule};
 use detente::tfidf::TfidfParams;
 use serde_json::json;
 use std::io::Write;
@@ -75,6 +75,9 @@ pub fn run(args: InspectArgs) -> Result<()> {
             )?;
             writeln!(out, "  tf-idf: {}", describe_tfidf(vectorizer.params()))?;
             writeln!(out, "  vocabulary: {} terms", vectorizer.vocabulary_size())?;
+            if let Some(search) = &meta.search {
+                super::cv::write_search_table(&mut out, search, "  ")?;
+            }
             for (h, terms) in &heads {
                 writeln!(
                     out,
@@ -146,7 +149,11 @@ fn describe_params(p: &ModelParams) -> String {
             format!("C {}, max_iter {}, tol {}", p.c, p.max_iter, p.tol)
         }
     };
-    format!("{} ({knobs}, seed {})", p.algorithm, p.seed)
+    let weights = match p.class_weight {
+        ClassWeight::None => String::new(),
+        ref w => format!(", class weight {w}"),
+    };
+    format!("{} ({knobs}{weights}, seed {})", p.algorithm, p.seed)
 }
 
 fn describe_tfidf(p: &TfidfParams) -> String {

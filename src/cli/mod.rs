@@ -3,6 +3,7 @@
 
 mod args;
 mod bench;
+mod cv;
 mod eval;
 mod inspect;
 mod output;
@@ -20,6 +21,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
     match cli.command {
         args::Command::Train(a) => train::run(*a),
         args::Command::Predict(a) => predict::run(a),
+        args::Command::Cv(a) => cv::run(*a),
         args::Command::Eval(a) => eval::run(a),
         args::Command::Inspect(a) => inspect::run(a),
         args::Command::Bench(a) => bench::run(*a),

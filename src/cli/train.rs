@@ -1,34 +1,63 @@
 //! `detente train`.
 
-use super::args::{AnalysisArgs, InputArgs, TrainArgs};
+use super::args::{AnalysisArgs, Cli, InputArgs, TrainArgs};
 use super::status;
 use anyhow::{Context, Result};
+use clap::CommandFactory;
+use clap::error::ErrorKind;
 use detente::analyzer::{AnalyzerConfig, Language, StopWords};
+use detente::cv::{self, Grid};
 use detente::io::{Format, ReadOptions};
 use detente::model::{Corpus, Model, TrainOptions};
 use detente::models::{Algorithm, ModelParams, ThresholdRule};
 use detente::tfidf::{DocFreq, TfidfParams};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+/// Folds of the cross-validation behind `--search` when `--folds` is not given.
+pub const SEARCH_FOLDS: usize = 3;
+
 pub fn run(args: TrainArgs) -> Result<()> {
-    let options = train_options(&args)?;
-    let read = read_options(&args.input, args.label_field.clone(), args.partial_labels)?;
+    let options = train_options(&args, "train")?;
+    let grid = search_grid(&args, &options, "train");
+    if args.folds.is_some() && grid.is_empty() {
+        usage_error(
+            "train",
+            "--folds sets the cross-validation of --search: give --search too, or run `detente cv`",
+        );
+    }
+    let output = args
+        .output
+        .as_deref()
+        .context("--output is required: where to write the model")?;
     let started = Instant::now();
-    let corpus = Corpus::read(&args.data, &read)?;
-    for source in &corpus.sources {
-        let replaced = match source.replaced_non_utf8 {
-            0 => String::new(),
-            n => format!(" ({n} not valid UTF-8: bytes replaced)"),
-        };
+    let corpus = read_corpus(&args)?;
+    let model = if grid.is_empty() {
+        Model::train(&corpus, &options)?
+    } else {
+        let folds = args.folds.map_or(SEARCH_FOLDS, |k| k as usize);
+        let candidates = grid.candidates().len();
         status(
             args.quiet,
             format_args!(
-                "read {} documents from {} [{}]{replaced}",
-                source.documents, source.path, source.format
+                "searching {candidates} candidates by {folds}-fold cross-validation ({} fits)",
+                candidates * folds
             ),
         );
-    }
-    let model = Model::train(&corpus, &options)?;
+        let outcome = cv::search(
+            &corpus,
+            &options,
+            &grid,
+            folds,
+            args.seed,
+            &mut super::cv::fold_status(args.quiet, started),
+        )
+        .context("parameter search")?;
+        if !args.quiet {
+            let mut err = std::io::stderr().lock();
+            super::cv::write_search_table(&mut err, &outcome.record, "")?;
+        }
+        Model::train(&corpus, &outcome.options)?.with_search(outcome.record)
+    };
     for head in model.heads() {
         status(
             args.quiet,
@@ -44,7 +73,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             ),
         );
     }
-    model.save(&args.output)?;
+    model.save(output)?;
     status(
         args.quiet,
         format_args!(
@@ -53,10 +82,49 @@ pub fn run(args: TrainArgs) -> Result<()> {
             corpus.len(),
             model.vectorizer().vocabulary_size(),
             started.elapsed().as_secs_f64(),
-            args.output.display()
+            output.display()
         ),
     );
     Ok(())
+}
+
+/// Reads the training data `args` name, with a status line per source.
+pub fn read_corpus(args: &TrainArgs) -> Result<Corpus> {
+    let read = read_options(&args.input, args.label_field.clone(), args.partial_labels)?;
+    let corpus = Corpus::read(&args.data, &read)?;
+    for source in &corpus.sources {
+        let replaced = match source.replaced_non_utf8 {
+            0 => String::new(),
+            n => format!(" ({n} not valid UTF-8: bytes replaced)"),
+        };
+        status(
+            args.quiet,
+            format_args!(
+                "read {} documents from {} [{}]{replaced}",
+                source.documents, source.path, source.format
+            ),
+        );
+    }
+    Ok(corpus)
+}
+
+/// The grid of `--search`, checked against the algorithm; a usage error (exit 2) of `verb` otherwise.
+pub fn search_grid(args: &TrainArgs, options: &TrainOptions, verb: &str) -> Grid {
+    Grid::new(args.search.clone())
+        .and_then(|grid| grid.check(options.model.algorithm).map(|()| grid))
+        .unwrap_or_else(|e| usage_error(verb, e))
+}
+
+/// Exits with clap's usage error (status 2) for `verb`: flags that cannot go together, which clap's
+/// declarations cannot express.
+pub fn usage_error(verb: &str, message: impl std::fmt::Display) -> ! {
+    let mut cli = Cli::command();
+    cli.build();
+    let message = message.to_string();
+    match cli.find_subcommand_mut(verb) {
+        Some(command) => command.error(ErrorKind::ArgumentConflict, message).exit(),
+        None => cli.error(ErrorKind::ArgumentConflict, message).exit(),
+    }
 }
 
 pub fn read_options(
@@ -76,9 +144,21 @@ pub fn read_options(
     })
 }
 
-fn train_options(args: &TrainArgs) -> Result<TrainOptions> {
+/// The training options the flags describe; `verb` names the command in usage errors.
+pub fn train_options(args: &TrainArgs, verb: &str) -> Result<TrainOptions> {
     let algorithm: Algorithm = args.algorithm.parse()?;
     let mut model = ModelParams::new(algorithm).seed(args.seed);
+    if let Some(weights) = &args.class_weight {
+        if !matches!(algorithm, Algorithm::LogReg | Algorithm::Svm) {
+            usage_error(
+                verb,
+                format!(
+                    "--class-weight needs --algorithm logreg or svm; {algorithm} has no class weights"
+                ),
+            );
+        }
+        model = model.class_weight(weights.clone());
+    }
     if let Some(c) = args.c {
         model = model.c(c);
     }

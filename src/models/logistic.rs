@@ -10,6 +10,9 @@
 //! binary      (K = 1):       ℓ(z, y) = log(1 + exp(−s·z)),  s = +1 if y is true, −1 otherwise
 //! ```
 //!
+//! With row weights `sᵢ` (class weights, see [`super::ClassWeight`]) the data term is `C · Σᵢ sᵢ ℓ(…)`, as
+//! scikit-learn's `sample_weight`; the stopping test below then uses `Σᵢ sᵢ` for `n`, as scikit-learn does.
+//!
 //! The multinomial model keeps `K` full weight vectors, as scikit-learn does: the softmax is invariant
 //! to adding the same vector to every class, and the penalty picks the unique minimum-norm solution.
 //!
@@ -68,7 +71,19 @@ pub fn fit_multinomial(
     n_classes: usize,
     p: &ModelParams,
 ) -> Result<LinearModel> {
-    check_inputs(x, y.len(), p)?;
+    fit_multinomial_weighted(x, y, n_classes, None, p)
+}
+
+/// [`fit_multinomial`] with a weight per row: row `i`'s loss is multiplied by `weights[i]`; `None` weighs
+/// every row 1.
+pub fn fit_multinomial_weighted(
+    x: &CsrMatrix,
+    y: &[u32],
+    n_classes: usize,
+    weights: Option<&[f64]>,
+    p: &ModelParams,
+) -> Result<LinearModel> {
+    check_inputs(x, y.len(), weights, p)?;
     if let Some(&bad) = y.iter().find(|&&k| k as usize >= n_classes) {
         return Err(Error::param(
             "class id",
@@ -76,7 +91,7 @@ pub fn fit_multinomial(
             format!("below the number of classes ({n_classes})"),
         ));
     }
-    let problem = Problem::new(x, y.to_vec(), n_classes, Loss::Softmax, p.c);
+    let problem = Problem::new(x, y.to_vec(), weights, n_classes, Loss::Softmax, p.c);
     let theta = minimize(&problem, p.max_iter, p.tol);
     let (d, k) = (x.ncols(), n_classes);
     let rows = (0..k)
@@ -87,22 +102,49 @@ pub fn fit_multinomial(
 
 /// Fits a binary logistic regression: positive decision values mean `y[i] == true`.
 pub fn fit_binary(x: &CsrMatrix, y: &[bool], p: &ModelParams) -> Result<Binary> {
-    check_inputs(x, y.len(), p)?;
+    fit_binary_weighted(x, y, None, p)
+}
+
+/// [`fit_binary`] with a weight per row, as [`fit_multinomial_weighted`].
+pub fn fit_binary_weighted(
+    x: &CsrMatrix,
+    y: &[bool],
+    weights: Option<&[f64]>,
+    p: &ModelParams,
+) -> Result<Binary> {
+    check_inputs(x, y.len(), weights, p)?;
     let labels = y.iter().map(|&t| t as u32).collect();
-    let problem = Problem::new(x, labels, 1, Loss::Sigmoid, p.c);
+    let problem = Problem::new(x, labels, weights, 1, Loss::Sigmoid, p.c);
     let mut theta = minimize(&problem, p.max_iter, p.tol);
     let intercept = theta[x.ncols()];
     theta.truncate(x.ncols());
     Ok((theta, intercept))
 }
 
-fn check_inputs(x: &CsrMatrix, n_targets: usize, p: &ModelParams) -> Result<()> {
+fn check_inputs(
+    x: &CsrMatrix,
+    n_targets: usize,
+    weights: Option<&[f64]>,
+    p: &ModelParams,
+) -> Result<()> {
     if x.nrows() != n_targets {
         return Err(Error::param(
             "targets",
             n_targets,
             format!("one target per row ({} rows)", x.nrows()),
         ));
+    }
+    if let Some(w) = weights {
+        if w.len() != n_targets {
+            return Err(Error::param(
+                "row weights",
+                w.len(),
+                format!("one weight per row ({} rows)", x.nrows()),
+            ));
+        }
+        if let Some(bad) = w.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
+            return Err(Error::param("row weight", bad, "a finite number > 0"));
+        }
     }
     let finite = |v: f64| v.is_finite() && v > 0.0;
     if !finite(p.c) {
@@ -203,22 +245,47 @@ struct Problem<'a> {
     columns: Columns,
     blocks: Blocks,
     y: Vec<u32>,
+    /// Row weights; `None` is all ones (kept apart so that unweighted fits do not change by a bit).
+    weights: Option<Vec<f64>>,
     k: usize,
     loss: Loss,
     c: f64,
 }
 
 impl<'a> Problem<'a> {
-    fn new(x: &'a CsrMatrix, y: Vec<u32>, k: usize, loss: Loss, c: f64) -> Self {
+    fn new(
+        x: &'a CsrMatrix,
+        y: Vec<u32>,
+        weights: Option<&[f64]>,
+        k: usize,
+        loss: Loss,
+        c: f64,
+    ) -> Self {
         Problem {
             x,
             columns: Columns::new(x),
             blocks: Blocks::new(x),
             y,
+            weights: weights.map(<[f64]>::to_vec),
             k,
             loss,
             c,
         }
+    }
+
+    /// `Σᵢ sᵢ`: the number of rows when they are not weighted.
+    fn total_weight(&self) -> f64 {
+        self.weights
+            .as_ref()
+            .map_or(self.x.nrows() as f64, |w| w.iter().sum())
+    }
+
+    /// The weights of the rows of chunk `chunk` (of `ROW_CHUNK` rows), if rows are weighted.
+    fn chunk_weights(&self, chunk: usize) -> Option<&[f64]> {
+        self.weights.as_ref().map(|w| {
+            let start = chunk * ROW_CHUNK;
+            &w[start..w.len().min(start + ROW_CHUNK)]
+        })
     }
 
     /// Number of weights (the intercepts follow them in the parameter vector).
@@ -287,15 +354,29 @@ impl<'a> Problem<'a> {
             .par_chunks(ROW_CHUNK * k)
             .zip(dz.par_chunks(ROW_CHUNK * k))
             .zip(self.y.par_chunks(ROW_CHUNK))
-            .map(|((z, dz), y)| {
+            .enumerate()
+            .map(|(chunk, ((z, dz), y))| {
+                let weights = self.chunk_weights(chunk);
                 let (mut zt, mut g) = (vec![0.0; k], vec![0.0; k]);
                 let (mut loss, mut slope) = (0.0, 0.0);
-                for ((zi, dzi), &label) in z.chunks_exact(k).zip(dz.chunks_exact(k)).zip(y) {
+                for (i, ((zi, dzi), &label)) in
+                    z.chunks_exact(k).zip(dz.chunks_exact(k)).zip(y).enumerate()
+                {
                     for ((t, &a), &d) in zt.iter_mut().zip(zi).zip(dzi) {
                         *t = a + alpha * d;
                     }
-                    loss += self.row_loss(&zt, label, &mut g);
-                    slope += g.iter().zip(dzi).map(|(a, b)| a * b).sum::<f64>();
+                    let l = self.row_loss(&zt, label, &mut g);
+                    let s = g.iter().zip(dzi).map(|(a, b)| a * b).sum::<f64>();
+                    match weights {
+                        None => {
+                            loss += l;
+                            slope += s;
+                        }
+                        Some(w) => {
+                            loss += w[i] * l;
+                            slope += w[i] * s;
+                        }
+                    }
                 }
                 (loss, slope)
             })
@@ -313,13 +394,30 @@ impl<'a> Problem<'a> {
             .par_chunks(ROW_CHUNK * k)
             .zip(r.par_chunks_mut(ROW_CHUNK * k))
             .zip(self.y.par_chunks(ROW_CHUNK))
-            .map(|((z, r), y)| {
+            .enumerate()
+            .map(|(chunk, ((z, r), y))| {
+                let weights = self.chunk_weights(chunk);
                 let mut sum = vec![0.0; k];
                 let mut loss = 0.0;
-                for ((zi, ri), &label) in z.chunks_exact(k).zip(r.chunks_exact_mut(k)).zip(y) {
-                    loss += self.row_loss(zi, label, ri);
+                for (i, ((zi, ri), &label)) in z
+                    .chunks_exact(k)
+                    .zip(r.chunks_exact_mut(k))
+                    .zip(y)
+                    .enumerate()
+                {
+                    let l = self.row_loss(zi, label, ri);
+                    let scale = match weights {
+                        None => {
+                            loss += l;
+                            self.c
+                        }
+                        Some(w) => {
+                            loss += w[i] * l;
+                            self.c * w[i]
+                        }
+                    };
                     for (s, g) in sum.iter_mut().zip(ri.iter_mut()) {
-                        *g *= self.c;
+                        *g *= scale;
                         *s += *g;
                     }
                 }
@@ -380,7 +478,7 @@ fn minimize(problem: &Problem<'_>, max_iter: usize, tol: f64) -> Vec<f64> {
     let (loss, gb) = problem.residuals(&z, &mut r);
     problem.gradient(&theta, &r, &gb, &mut g);
     let mut f = problem.c * loss;
-    let gtol = tol * problem.c * problem.x.nrows() as f64;
+    let gtol = tol * problem.c * problem.total_weight();
     let mut ww = 0.0; // ‖W‖², kept so the line search knows the penalty in closed form
 
     for iter in 0..max_iter {
@@ -817,6 +915,78 @@ mod tests {
     }
 
     #[test]
+    fn row_weights_match_sklearn_class_weights() {
+        // scikit-learn 1.9.1: LogisticRegression(C=1.0, tol=1e-10, max_iter=10000, class_weight=…).fit(X, y).
+        // Binary, class_weight={0: 2.5, 1: 1.0}, on the X and y of binary_matches_sklearn_on_a_tiny_problem:
+        let x = CsrMatrix::from_dense(&array![
+            [1.0, 0.0, 2.0],
+            [0.5, 1.5, 0.0],
+            [0.0, 0.0, 0.0],
+            [2.0, 1.0, 0.5],
+            [0.0, 2.5, 1.0],
+            [1.5, 0.0, 0.0],
+            [0.25, 0.75, 1.25],
+            [2.25, 0.5, 0.0],
+            [0.0, 1.0, 0.75],
+            [1.0, 1.0, 1.0]
+        ]);
+        let y = [1, 0, 0, 1, 0, 1, 0, 1, 1, 0].map(|v| v == 1);
+        let weights: Vec<f64> = y.iter().map(|&t| if t { 1.0 } else { 2.5 }).collect();
+        let (w, b) = fit_binary_weighted(&x, &y, Some(&weights), &params(1.0, 1e-10)).unwrap();
+        let expected_w = [1.2228514237668673, -0.6949706023556176, 0.15360096519508806];
+        for (got, want) in w.iter().zip(expected_w) {
+            assert!((got - want).abs() < 1e-6, "{w:?} vs {expected_w:?}");
+        }
+        assert!((b - -1.3509585639023312).abs() < 1e-6, "{b}");
+
+        // Multinomial, class_weight="balanced" on y = [0,0,1,1,0,0,2,1,0]: weights 9/15, 9/9, 9/3.
+        let x = CsrMatrix::from_dense(&array![
+            [1.0, 0.0, 0.5, 0.0],
+            [0.75, 0.25, 0.0, 0.0],
+            [0.0, 1.0, 0.0, 0.5],
+            [0.0, 0.5, 0.25, 1.0],
+            [0.5, 0.5, 0.0, 0.0],
+            [0.0, 0.0, 1.0, 0.25],
+            [1.0, 0.0, 0.0, 1.0],
+            [0.25, 0.0, 0.75, 0.0],
+            [0.5, 0.25, 0.5, 0.5]
+        ]);
+        let y = [0u32, 0, 1, 1, 0, 0, 2, 1, 0];
+        let class_w = [0.6, 1.0, 3.0];
+        let weights: Vec<f64> = y.iter().map(|&k| class_w[k as usize]).collect();
+        let m = fit_multinomial_weighted(&x, &y, 3, Some(&weights), &params(1.0, 1e-10)).unwrap();
+        let expected = [
+            [
+                0.0927401996602264,
+                -0.042313527692488785,
+                0.23645294904764955,
+                -0.7233393228514199,
+            ],
+            [
+                -0.8124242070487193,
+                0.4337592612323373,
+                0.14779031881140878,
+                -0.023171846541100882,
+            ],
+            [
+                0.719684007388493,
+                -0.3914457335398485,
+                -0.3842432678590582,
+                0.7465111693925207,
+            ],
+        ];
+        let expected_b = [0.35428247835179105, 0.3318557739564945, -0.6861382523082854];
+        for (c, (row, b)) in expected.iter().zip(expected_b).enumerate() {
+            for (j, want) in row.iter().enumerate() {
+                // Weights are stored as f32.
+                let got = m.weight(j, c) as f64;
+                assert!((got - want).abs() < 1e-6, "w[{c}][{j}] = {got}");
+            }
+            assert!((m.intercept(c) as f64 - b).abs() < 1e-6);
+        }
+    }
+
+    #[test]
     fn multinomial_agrees_with_linfa_logistic_on_a_small_dense_problem() {
         let (x, y) = blobs();
         let ours = fit_multinomial(&x, &y, 3, &params(1.0, 1e-10)).unwrap();
@@ -855,7 +1025,7 @@ mod tests {
                 let target: Vec<bool> = y.iter().map(|&k| k == 1).collect();
                 let binary = fit_binary(&x, &target, &p).unwrap();
                 let raw = minimize(
-                    &Problem::new(&x, y.clone(), 4, Loss::Softmax, 10.0),
+                    &Problem::new(&x, y.clone(), None, 4, Loss::Softmax, 10.0),
                     25,
                     1e-4,
                 );

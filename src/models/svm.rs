@@ -17,6 +17,9 @@
 //! The hinge loss (`max(0, 1 − y_i w̄ᵀx̄_i)`, not squared) is the same dual with `D_ii = 0` and `U = C`;
 //! [`fit_binary_with_loss`] offers it.
 //!
+//! Weighted rows ([`fit_binary_weighted`], for class weights) replace `C` by `C_i = C · s_i` in row `i`'s
+//! loss term, hence in its `D_ii` or `U_i`, as LIBLINEAR does for its per-class weights.
+//!
 //! # Solver
 //!
 //! Dual coordinate descent (Hsieh, Chang, Lin, Keerthi, Sundararajan, 2008, "A Dual Coordinate Descent
@@ -56,10 +59,31 @@ pub fn fit_binary(x: &CsrMatrix, y: &[bool], p: &ModelParams) -> Result<Binary> 
     fit_binary_with_loss(x, y, p, Loss::SquaredHinge)
 }
 
+/// [`fit_binary`] with a weight per row: row `i`'s loss term is multiplied by `weights[i]` (so its `C`
+/// becomes `C · weights[i]`); `None` weighs every row 1.
+pub fn fit_binary_weighted(
+    x: &CsrMatrix,
+    y: &[bool],
+    weights: Option<&[f64]>,
+    p: &ModelParams,
+) -> Result<Binary> {
+    solve(x, y, weights, p, Loss::SquaredHinge)
+}
+
 /// [`fit_binary`] with a choice of loss.
 pub fn fit_binary_with_loss(
     x: &CsrMatrix,
     y: &[bool],
+    p: &ModelParams,
+    loss: Loss,
+) -> Result<Binary> {
+    solve(x, y, None, p, loss)
+}
+
+fn solve(
+    x: &CsrMatrix,
+    y: &[bool],
+    weights: Option<&[f64]>,
     p: &ModelParams,
     loss: Loss,
 ) -> Result<Binary> {
@@ -76,10 +100,26 @@ pub fn fit_binary_with_loss(
             format!("one target per row ({} rows)", x.nrows()),
         ));
     }
-    let (diag, upper) = match loss {
-        Loss::SquaredHinge => (0.5 / p.c, f64::INFINITY),
-        Loss::Hinge => (0.0, p.c),
-    };
+    if let Some(w) = weights {
+        if w.len() != y.len() {
+            return Err(Error::param(
+                "row weights",
+                w.len(),
+                format!("one weight per row ({} rows)", y.len()),
+            ));
+        }
+        if let Some(bad) = w.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
+            return Err(Error::param("row weight", bad, "a finite number > 0"));
+        }
+    }
+    // Each row's C, and from it the diagonal term and upper bound of its dual variable.
+    let row_c = |i: usize| weights.map_or(p.c, |w| p.c * w[i]);
+    let (diag, upper): (Vec<f64>, Vec<f64>) = (0..x.nrows())
+        .map(|i| match loss {
+            Loss::SquaredHinge => (0.5 / row_c(i), f64::INFINITY),
+            Loss::Hinge => (0.0, row_c(i)),
+        })
+        .unzip();
 
     let n = x.nrows();
     let ncols = x.ncols();
@@ -87,7 +127,11 @@ pub fn fit_binary_with_loss(
     let mut w = vec![0f64; ncols + 1];
     let mut alpha = vec![0f64; n];
     let sign: Vec<f64> = y.iter().map(|&yi| if yi { 1.0 } else { -1.0 }).collect();
-    let q_diag: Vec<f64> = x.rows().map(|r| r.norm_sq() + 1.0 + diag).collect();
+    let q_diag: Vec<f64> = x
+        .rows()
+        .zip(&diag)
+        .map(|(r, d)| r.norm_sq() + 1.0 + d)
+        .collect();
     let mut order: Vec<usize> = (0..n).collect();
     let mut active = n;
     let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
@@ -107,7 +151,7 @@ pub fn fit_binary_with_loss(
             let row = x.row(i);
             let yi = sign[i];
             let (feat_w, bias_w) = w.split_at_mut(ncols);
-            let g = yi * (row.dot(feat_w) + bias_w[0]) - 1.0 + diag * alpha[i];
+            let g = yi * (row.dot(feat_w) + bias_w[0]) - 1.0 + diag[i] * alpha[i];
 
             let pg = if alpha[i] == 0.0 {
                 if g > pg_max_old {
@@ -116,7 +160,7 @@ pub fn fit_binary_with_loss(
                     continue;
                 }
                 g.min(0.0)
-            } else if alpha[i] >= upper {
+            } else if alpha[i] >= upper[i] {
                 if g < pg_min_old {
                     active -= 1;
                     order.swap(s, active);
@@ -132,7 +176,7 @@ pub fn fit_binary_with_loss(
             // A zero projected gradient means the coordinate is already optimal.
             if pg.abs() > 1e-12 {
                 let old = alpha[i];
-                alpha[i] = (old - g / q_diag[i]).max(0.0).min(upper);
+                alpha[i] = (old - g / q_diag[i]).max(0.0).min(upper[i]);
                 let step = (alpha[i] - old) * yi;
                 for (&j, &v) in row.indices.iter().zip(row.values) {
                     feat_w[j as usize] += step * v as f64;
@@ -216,6 +260,37 @@ mod tests {
             assert!((got - want).abs() < 1e-6, "w = {w:?}, want {expected_w:?}");
         }
         assert!((b - expected_b).abs() < 1e-6, "b = {b}, want {expected_b}");
+    }
+
+    #[test]
+    fn row_weights_match_sklearn_class_weights() {
+        // scikit-learn 1.9.1, on small_problem():
+        //   LinearSVC(C=1.0, tol=1e-8, max_iter=100000, intercept_scaling=1, dual=True,
+        //             class_weight={0: 1.0, 1: 3.0}).fit(X, y)
+        // With two classes every row's C is C times its class's weight, as here.
+        let expected_w = [
+            0.6923338466674911,
+            -0.13573439115412206,
+            -0.07895981474413659,
+            -1.76032886675242,
+        ];
+        let expected_b = 0.4776396407692328;
+        let (x, y) = small_problem();
+        let weights: Vec<f64> = y.iter().map(|&t| if t { 3.0 } else { 1.0 }).collect();
+        let p = params().c(1.0).tol(1e-8).max_iter(100_000);
+        let (w, b) = fit_binary_weighted(&x, &y, Some(&weights), &p).unwrap();
+        for (got, want) in w.iter().zip(expected_w) {
+            assert!((got - want).abs() < 1e-6, "w = {w:?}, want {expected_w:?}");
+        }
+        assert!((b - expected_b).abs() < 1e-6, "b = {b}, want {expected_b}");
+        // Unit weights are no weights, to the bit.
+        let ones = vec![1.0; y.len()];
+        assert_eq!(
+            fit_binary_weighted(&x, &y, Some(&ones), &p).unwrap(),
+            fit_binary(&x, &y, &p).unwrap()
+        );
+        assert!(fit_binary_weighted(&x, &y, Some(&ones[1..]), &p).is_err());
+        assert!(fit_binary_weighted(&x, &y, Some(&[0.0; 8]), &p).is_err());
     }
 
     #[test]

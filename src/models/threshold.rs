@@ -33,14 +33,16 @@ impl Default for ThresholdRule {
     }
 }
 
-/// The threshold maximizing micro-F1 of out-of-fold scores (see the module docs).
+/// The threshold maximizing micro-F1 of out-of-fold scores (see the module docs). `y` holds indices into
+/// `labels`.
 pub fn cross_validated(
     params: &ModelParams,
     x: &CsrMatrix,
     y: &[Vec<u32>],
-    n_classes: usize,
+    labels: &[String],
     folds: usize,
 ) -> Result<f64> {
+    let n_classes = labels.len();
     let n = x.nrows();
     if folds < 2 || folds > n {
         return Err(Error::param(
@@ -59,7 +61,7 @@ pub fn cross_validated(
         let mut kept: Vec<usize> = kept.iter().map(|&r| order[r]).collect();
         kept.sort_unstable();
         let train_y: Vec<Vec<u32>> = kept.iter().map(|&i| y[i].clone()).collect();
-        let model = params.fit_multilabel(&x.select_rows(&kept), &train_y, n_classes)?;
+        let model = params.fit_multilabel(&x.select_rows(&kept), &train_y, labels)?;
         for &i in &held {
             model.scores(x.row(i), &mut scores);
             pairs.extend(
