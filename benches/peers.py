@@ -6,7 +6,7 @@ Every system runs as its own process per phase, on the raw corpus files:
 - train:   read the training split, vectorize, fit, write the model;
 - predict: load the model, read the test split, predict every document, write the labels.
 
-Each process is timed by wall clock, with its CPU time and peak resident memory from wait4(2), so the figures
+Each process is timed by wall clock, with its CPU time and peak resident memory from GNU time, so the figures
 are whole-process ones (interpreter start-up and imports included for the Python peers, as a user pays them).
 Runs are interleaved -- run 1 of every system, then run 2, ... -- and the tables report medians. Accuracy and
 macro-F1 are computed here, by the same code for every system, from the labels each one wrote.
@@ -261,23 +261,30 @@ class ProcessFailed(Exception):
     pass
 
 
+TIME = "/usr/bin/time"
+
+
 def measure(cmd, env, stdout_path, stderr_path):
-    """Runs `cmd` to completion: wall seconds, CPU seconds (user + system) and peak RSS in MiB."""
+    """Runs `cmd` to completion: wall seconds, CPU seconds (user + system) and peak RSS in MiB.
+
+    CPU time and peak memory come from GNU time, which forks the command itself. On Linux a process's peak
+    RSS starts from that of the process it was forked from (exec keeps the high-water mark of the replaced
+    address space), so a command forked straight from this script would never report less than the script's
+    own peak; GNU time's is about 1 MiB.
+    """
+    stats = stderr_path + ".time"
     with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
         started = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
+        code = subprocess.run([TIME, "-f", "%U %S %M", "-o", stats] + cmd, stdout=out, stderr=err, env=env).returncode
         wall = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
+    if code != 0:
         with open(stderr_path, encoding="utf-8", errors="replace") as f:
             tail = f.read()[-2000:]
-        raise ProcessFailed(f"exit {proc.returncode}: {shlex.join(cmd)}\n{tail}")
-    return {
-        "wall_s": wall,
-        "cpu_s": usage.ru_utime + usage.ru_stime,
-        "max_rss_mib": usage.ru_maxrss / 1024.0,  # Linux reports KiB
-    }
+        raise ProcessFailed(f"exit {code}: {shlex.join(cmd)}\n{tail}")
+    with open(stats, encoding="utf-8") as f:
+        user, system, max_rss_kib = f.read().split()[-3:]
+    os.remove(stats)
+    return {"wall_s": wall, "cpu_s": float(user) + float(system), "max_rss_mib": int(max_rss_kib) / 1024.0}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -796,6 +803,8 @@ def parse_args(argv):
         parser.error("--runs and --scaling-runs must be at least 1")
     if not os.path.isdir(args.data):
         parser.error(f"no corpora at {args.data} (give --data)")
+    if subprocess.run([TIME, "-f", "%M", "-o", os.devnull, "true"], capture_output=True).returncode != 0:
+        parser.error(f"measuring needs GNU time at {TIME} (Debian/Ubuntu package `time`)")
     if not os.access(args.detente, os.X_OK):
         parser.error(f"no detente binary at {args.detente} (cargo build --release, or give --detente)")
     return args
