@@ -649,7 +649,7 @@ def met(value, op, threshold):
     return value >= threshold if op == ">=" else value <= threshold
 
 
-def markdown(meta, records, corpora, systems, scaling):
+def markdown(meta, records, corpora, systems):
     lines = []
     m = meta
     lines.append(f"Measured {m['date']} on {m['nproc']} cores ({m['cpu']}), {m['ram_gib']} GiB RAM, Linux {m['kernel']}; "
@@ -732,7 +732,7 @@ def markdown(meta, records, corpora, systems, scaling):
         lines.append("Scaling: 20 Newsgroups train as JSON lines, every document repeated k times; min_df 2k and C 1/k "
                      "keep the vocabulary and the objective of 1×. Training only (read + vectorize + fit + write).")
         lines.append("")
-        lines.append("| k | docs | text MB | detente train s (CPU s) | ÷ 1× | detente peak MiB | ÷ 1× | test accuracy | "
+        lines.append("| k | docs | text MB | detente train s (CPU s) | ÷ 1× (CPU) | detente peak MiB | ÷ 1× | test accuracy | "
                      "scikit-learn LinearSVC train s (CPU s) | scikit-learn peak MiB |")
         lines.append("|---|---|---|---|---|---|---|---|---|---|")
         ks = sorted({r["scale"] for r in scale})
@@ -742,11 +742,11 @@ def markdown(meta, records, corpora, systems, scaling):
             p = [r for r in scale if r["scale"] == k and r["system"] == "sklearn-svc"]
             wall, cpu, rss = median(d, "wall_s"), median(d, "cpu_s"), median(d, "max_rss_mib")
             if first is None:
-                first = (wall, rss)
+                first = (wall, cpu, rss)
             peer = f"{median(p, 'wall_s'):.1f} ({median(p, 'cpu_s'):.1f})" if p else "—"
             peer_rss = f"{median(p, 'max_rss_mib'):.0f}" if p else "—"
-            lines.append(f"| {k} | {d[0]['docs']} | {d[0]['text_mb']:.0f} | {wall:.1f} ({cpu:.1f}) | {wall / first[0]:.1f} | "
-                         f"{rss:.0f} | {rss / first[1]:.1f} | {fmt(median(d, 'accuracy'), '{:.4f}')} | {peer} | {peer_rss} |")
+            lines.append(f"| {k} | {d[0]['docs']} | {d[0]['text_mb']:.0f} | {wall:.1f} ({cpu:.1f}) | {wall / first[0]:.1f} ({cpu / first[1]:.1f}) | "
+                         f"{rss:.0f} | {rss / first[2]:.1f} | {fmt(median(d, 'accuracy'), '{:.4f}')} | {peer} | {peer_rss} |")
         lines.append("")
     return "\n".join(lines)
 
@@ -755,7 +755,7 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(
         description="Compare detente with scikit-learn and fastText: accuracy, macro-F1, training time, prediction "
         "throughput and peak memory, each system a separate process per phase; medians of interleaved runs.")
-    parser.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "corpora"),
+    parser.add_argument("--data", default=os.path.normpath(os.path.join(ROOT, "..", "shared", "corpora")),
                         help="corpora root (default: ../shared/corpora beside the project)")
     parser.add_argument("--runs", type=int, default=3, help="runs per system (default 3); the tables show medians")
     parser.add_argument("--corpora", default="20news,nyt-cap,r8", help=f"comma-separated, of {', '.join(CORPORA)}")
@@ -801,6 +801,7 @@ def parse_args(argv):
         args.scaling_runs = args.runs
     if args.runs < 1 or args.scaling_runs < 1:
         parser.error("--runs and --scaling-runs must be at least 1")
+    args.data = os.path.abspath(args.data)
     if not os.path.isdir(args.data):
         parser.error(f"no corpora at {args.data} (give --data)")
     if subprocess.run([TIME, "-f", "%M", "-o", os.devnull, "true"], capture_output=True).returncode != 0:
@@ -813,6 +814,17 @@ def parse_args(argv):
 def main(argv):
     if argv[:1] == ["worker"]:
         worker(json.loads(argv[1]))
+        return 0
+    if argv[:1] == ["report"]:
+        # Rebuild the tables from a saved peers.json.
+        if len(argv) != 2:
+            raise SystemExit("usage: peers.py report PEERS_JSON")
+        with open(argv[1], encoding="utf-8") as f:
+            saved = json.load(f)
+        records = saved["records"]
+        corpora = [c for c in CORPORA if any(r["corpus"] == c for r in records)]
+        systems = [n for n in SYSTEMS if any(r["system"] == n for r in records)]
+        print(markdown(saved["meta"], records, corpora, systems))
         return 0
     args = parse_args(argv)
     runner = Runner(args)
@@ -829,7 +841,7 @@ def main(argv):
             shutil.rmtree(runner.work, ignore_errors=True)
     summary = summarize(runner.records, args.corpora, args.systems)
     runner.save(summary=summary, targets={c: {k: v[0] for k, v in t.items()} for c, t in targets(summary).items()})
-    report = markdown(runner.meta, runner.records, args.corpora, args.systems, args.scaling)
+    report = markdown(runner.meta, runner.records, args.corpora, args.systems)
     with open(os.path.join(args.out, "peers.md"), "w", encoding="utf-8") as f:
         f.write(report + "\n")
     print(report)
