@@ -11,6 +11,7 @@
 //! - [`models::ModelParams`] chooses and configures the classifier (`svm`, `logreg`, `nb`, `cnb`,
 //!   `linfa-logistic`); it implements linfa's `Fit` on a sparse dataset, and the fitted
 //!   [`models::LinearModel`] implements linfa's `Predict`.
+//! - [`explain`] tells which terms pushed a head toward or away from a label.
 //! - [`metrics`] scores predictions; [`mod@format`] is the model file container.
 //! - [`mod@bench`] measures algorithms against each other on one split; [`plot`] draws SVG charts of results.
 //!
@@ -56,6 +57,7 @@ pub mod analyzer;
 pub mod article;
 pub mod bench;
 pub mod error;
+pub mod explain;
 pub mod format;
 pub mod io;
 pub mod metrics;
