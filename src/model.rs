@@ -220,9 +220,32 @@ pub struct Evaluation {
     pub unseen_labels: Vec<String>,
 }
 
+/// A step of [`Model::train_observed`], reported as it starts so that a front end can show progress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TrainStep<'a> {
+    /// Analyzing the documents, building the vocabulary and the TF-IDF matrix.
+    Vectorizing { documents: usize },
+    /// Fitting head `index` (from 0) of `heads`.
+    Fitting {
+        head: &'a str,
+        index: usize,
+        heads: usize,
+    },
+}
+
 impl Model {
     /// Fits the vectorizer on `corpus` and one head per label field.
     pub fn train(corpus: &Corpus, options: &TrainOptions) -> Result<Model> {
+        Model::train_observed(corpus, options, &mut |_| {})
+    }
+
+    /// [`Model::train`], telling `observe` each step as it starts.
+    pub fn train_observed(
+        corpus: &Corpus,
+        options: &TrainOptions,
+        observe: &mut dyn FnMut(TrainStep<'_>),
+    ) -> Result<Model> {
         if corpus.is_empty() {
             return Err(Error::EmptyCorpus {
                 path: PathBuf::from(
@@ -255,10 +278,22 @@ impl Model {
         let targets = (0..corpus.label_fields.len())
             .map(|f| HeadTargets::new(corpus, f))
             .collect::<Result<Vec<_>>>()?;
+        observe(TrainStep::Vectorizing {
+            documents: corpus.len(),
+        });
         let (vectorizer, x) = options.tfidf.fit_transform(analyzer, &corpus.text_refs())?;
+        let n_heads = targets.len();
         let heads = targets
             .into_iter()
-            .map(|t| t.fit(&x, options))
+            .enumerate()
+            .map(|(index, t)| {
+                observe(TrainStep::Fitting {
+                    head: &t.name,
+                    index,
+                    heads: n_heads,
+                });
+                t.fit(&x, options)
+            })
             .collect::<Result<Vec<_>>>()?;
         Ok(Model {
             vectorizer,
