@@ -1,11 +1,12 @@
 //! `detente train`.
 
 use super::args::{AnalysisArgs, InputArgs, TrainArgs};
+use super::progress::Progress;
 use super::status;
 use anyhow::{Context, Result};
 use detente::analyzer::{AnalyzerConfig, Language, StopWords};
 use detente::io::{Format, ReadOptions};
-use detente::model::{Corpus, Model, TrainOptions};
+use detente::model::{Corpus, Model, TrainOptions, TrainStep};
 use detente::models::{Algorithm, ModelParams, ThresholdRule};
 use detente::tfidf::{DocFreq, TfidfParams};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -14,7 +15,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let options = train_options(&args)?;
     let read = read_options(&args.input, args.label_field.clone(), args.partial_labels)?;
     let started = Instant::now();
+    let progress = Progress::new(args.quiet);
+    let reading = progress.spinner("reading the training data", false);
     let corpus = Corpus::read(&args.data, &read)?;
+    drop(reading);
     for source in &corpus.sources {
         let replaced = match source.replaced_non_utf8 {
             0 => String::new(),
@@ -28,7 +32,11 @@ pub fn run(args: TrainArgs) -> Result<()> {
             ),
         );
     }
-    let model = Model::train(&corpus, &options)?;
+    let training = progress.spinner("training", false);
+    let model = Model::train_observed(&corpus, &options, &mut |step| {
+        training.stage(step_message(step, &options))
+    })?;
+    drop(training);
     for head in model.heads() {
         status(
             args.quiet,
@@ -57,6 +65,26 @@ pub fn run(args: TrainArgs) -> Result<()> {
         ),
     );
     Ok(())
+}
+
+/// How a training step reads in a status line.
+fn step_message(step: TrainStep<'_>, options: &TrainOptions) -> String {
+    match step {
+        TrainStep::Vectorizing { documents } => format!("vectorizing {documents} documents"),
+        TrainStep::Fitting { head, index, heads } => {
+            let algorithm = options
+                .head_models
+                .iter()
+                .find(|(h, _)| h == head)
+                .map_or(&options.model, |(_, p)| p)
+                .algorithm;
+            format!(
+                "fitting head `{head}` ({}/{heads}) with {algorithm}",
+                index + 1
+            )
+        }
+        _ => "training".into(),
+    }
 }
 
 pub fn read_options(
