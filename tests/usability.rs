@@ -428,6 +428,28 @@ fn exit_status_is_0_1_or_2() {
         .code(2)
         .stderr(predicate::str::contains("needs a folder"));
     let dir = TempDir::new().unwrap();
+    let out = dir.path().join("m.detente");
+    let train = |flags: &[&str]| {
+        let mut cmd = detente();
+        cmd.args(["train", "--quiet", "--data"])
+            .arg(fixture("news.jsonl"))
+            .arg("--output")
+            .arg(&out)
+            .args(flags);
+        cmd.assert()
+    };
+    // Flags that parse but make no sense are usage errors too; a file that cannot be read is not.
+    train(&["--threshold", "often"])
+        .code(2)
+        .stderr(predicate::str::contains("--threshold"));
+    train(&["--C=-1"])
+        .code(2)
+        .stderr(predicate::str::contains("C"));
+    train(&["--char-ngrams", "5-2"]).code(2);
+    train(&["--min-df", "lots"]).code(2);
+    train(&["--stop-words", "/no/such/list.txt"])
+        .code(1)
+        .stderr(predicate::str::contains("/no/such/list.txt"));
     let bad = dir.path().join("bad.jsonl");
     std::fs::write(&bad, "{\"text\": oops}\n").unwrap();
     detente()

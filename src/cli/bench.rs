@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 pub fn run(args: BenchArgs) -> Result<()> {
-    let (analyzer, tfidf) = analysis_options(&args.analysis)?;
+    let (analyzer, tfidf) = analysis_options(&args.analysis).map_err(super::flag_error)?;
     let mut algorithms: Vec<Algorithm> = Vec::new();
     for name in &args.algorithms {
         let algorithm: Algorithm = name.parse()?;

@@ -256,7 +256,7 @@ fn write_plots(dir: &Path, evaluations: &[Evaluation], model: &str) -> Result<Pl
         });
         let svg = plot::grouped_bars(
             &subtitle,
-            "precision, recall and F1 per class; in brackets, the class's documents in the evaluation data",
+            "precision, recall and F1 per class; (n) = documents of the class",
             &categories,
             &series,
         )?;

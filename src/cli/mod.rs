@@ -47,6 +47,23 @@ impl std::fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
+/// Makes an error found while checking a verb's flags a usage error (status 2), unless it concerns a file
+/// (a stop-word list that cannot be read stays a data error).
+pub(crate) fn flag_error(err: anyhow::Error) -> anyhow::Error {
+    let about_a_file = err.chain().any(|cause| {
+        cause.is::<std::io::Error>()
+            || matches!(
+                cause.downcast_ref::<detente::Error>(),
+                Some(detente::Error::Io { .. })
+            )
+    });
+    if about_a_file {
+        err
+    } else {
+        UsageError(describe(&err)).into()
+    }
+}
+
 /// The exit status of a failed run: 2 for a usage error, 1 for anything else.
 pub fn exit_code(err: &anyhow::Error) -> ExitCode {
     if err.chain().any(|cause| cause.is::<UsageError>()) {

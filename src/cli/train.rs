@@ -12,7 +12,7 @@ use detente::tfidf::{DocFreq, TfidfParams};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 pub fn run(args: TrainArgs) -> Result<()> {
-    let options = train_options(&args)?;
+    let options = train_options(&args).map_err(super::flag_error)?;
     let read = read_options(&args.input, args.label_field.clone(), args.partial_labels)?;
     let started = Instant::now();
     let progress = Progress::new(args.quiet);
