@@ -12,6 +12,7 @@
 //!   `linfa-logistic`); it implements linfa's `Fit` on a sparse dataset, and the fitted
 //!   [`models::LinearModel`] implements linfa's `Predict`.
 //! - [`cv`] cross-validates a whole pipeline and searches its parameters.
+//! - [`explain`] tells which terms pushed a head toward or away from a label.
 //! - [`metrics`] scores predictions; [`mod@format`] is the model file container.
 //! - [`mod@bench`] measures algorithms against each other on one split; [`plot`] draws SVG charts of results.
 //!
@@ -58,6 +59,7 @@ pub mod article;
 pub mod bench;
 pub mod cv;
 pub mod error;
+pub mod explain;
 pub mod format;
 pub mod io;
 pub mod metrics;

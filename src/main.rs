@@ -10,7 +10,7 @@ fn main() -> ExitCode {
         Err(err) if cli::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {}", cli::describe(&err));
-            ExitCode::from(1)
+            cli::exit_code(&err)
         }
     }
 }

@@ -233,12 +233,49 @@ pub struct Evaluation {
     pub unseen_labels: Vec<String>,
 }
 
+/// A step of [`Model::train_observed`], reported as it starts so that a front end can show progress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TrainStep<'a> {
+    /// Analyzing the documents, building the vocabulary and the TF-IDF matrix.
+    Vectorizing { documents: usize },
+    /// Fitting head `index` (from 0) of `heads`.
+    Fitting {
+        head: &'a str,
+        index: usize,
+        heads: usize,
+    },
+}
+
 impl Model {
     /// Fits the vectorizer on `corpus` and one head per label field.
     pub fn train(corpus: &Corpus, options: &TrainOptions) -> Result<Model> {
+        Model::train_observed(corpus, options, &mut |_| {})
+    }
+
+    /// [`Model::train`], telling `observe` each step as it starts.
+    pub fn train_observed(
+        corpus: &Corpus,
+        options: &TrainOptions,
+        observe: &mut dyn FnMut(TrainStep<'_>),
+    ) -> Result<Model> {
         Model::check_training(corpus, options)?;
+        observe(TrainStep::Vectorizing {
+            documents: corpus.len(),
+        });
         let (vectorizer, x) = fit_vectorizer(corpus, options)?;
-        let heads = fit_heads(corpus, options, &x)?;
+        let heads = corpus.label_fields.len();
+        let heads = (0..heads)
+            .map(|index| {
+                let targets = HeadTargets::new(corpus, index)?;
+                observe(TrainStep::Fitting {
+                    head: &targets.name,
+                    index,
+                    heads,
+                });
+                targets.fit(&x, options)
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(Model {
             vectorizer,
             heads,

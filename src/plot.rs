@@ -5,6 +5,9 @@
 //! the layout here sizes margins from an estimate of the text width (0.6 em per character, generous for
 //! proportional sans-serif fonts). Category labels are drawn horizontally (bars, heatmap rows) or rotated a
 //! quarter turn (heatmap columns), so charts of up to a few dozen classes stay readable.
+//!
+//! [`PngRenderer`] turns such an SVG into a PNG (resvg, pure Rust). Text needs a font file: it uses the
+//! system's fonts, and where there are none it cannot be made (see [`PngRenderer::with_system_fonts`]).
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -381,13 +384,16 @@ pub fn confusion_heatmap(
                     shade(share).filled(),
                 ))
                 .map_err(svg_error)?;
-                if count > 0 && text_width(&count.to_string(), number_px) as i32 <= c - 2 {
+                // Wide counts get a smaller font rather than none; below 6 px they would not be read.
+                let digits = count.to_string();
+                let px = number_px.min((c - 3) as f64 / (digits.len() as f64 * 0.6));
+                if count > 0 && px >= 6.0 {
                     let ink = if share > 0.5 { WHITE } else { BLACK };
                     text(
                         root,
-                        &count.to_string(),
+                        &digits,
                         (x + c / 2, y + c / 2),
-                        font(number_px).color(&ink),
+                        font(px).color(&ink),
                         (HPos::Center, VPos::Center),
                     )?;
                 }
@@ -432,6 +438,83 @@ pub fn confusion_heatmap(
         )?;
         Ok(())
     })
+}
+
+/// Renders SVG charts as PNG images, drawing their text with a system font (cargo feature `png`).
+#[cfg(feature = "png")]
+pub struct PngRenderer {
+    options: resvg::usvg::Options<'static>,
+}
+
+#[cfg(feature = "png")]
+/// Sans-serif families tried first, in order, for the charts' `sans-serif` text.
+const SANS_SERIF: [&str; 7] = [
+    "DejaVu Sans",
+    "Liberation Sans",
+    "Noto Sans",
+    "Arial",
+    "Helvetica",
+    "FreeSans",
+    "Roboto",
+];
+
+#[cfg(feature = "png")]
+impl PngRenderer {
+    /// A renderer with the system's fonts (the usual font folders of Linux, macOS and Windows), or `None`
+    /// when there is no font at all: without one a chart's labels would be missing, and a chart without its
+    /// labels is worse than none.
+    pub fn with_system_fonts() -> Option<PngRenderer> {
+        let mut db = resvg::usvg::fontdb::Database::new();
+        db.load_system_fonts();
+        let has = |family: &str| {
+            db.faces()
+                .any(|f| f.families.iter().any(|(name, _)| name == family))
+        };
+        let family = SANS_SERIF
+            .iter()
+            .find(|f| has(f))
+            .map(|f| f.to_string())
+            .or_else(|| {
+                let proportional = db.faces().find(|f| !f.monospaced).or(db.faces().next());
+                proportional.and_then(|f| f.families.first().map(|(name, _)| name.clone()))
+            })?;
+        db.set_sans_serif_family(family.clone());
+        Some(PngRenderer {
+            options: resvg::usvg::Options {
+                font_family: family,
+                fontdb: std::sync::Arc::new(db),
+                ..resvg::usvg::Options::default()
+            },
+        })
+    }
+
+    /// The family that draws the charts' text.
+    pub fn font_family(&self) -> &str {
+        &self.options.font_family
+    }
+
+    /// The PNG image of `svg`, `scale` times its size in pixels (2 for sharp text on high-density screens).
+    pub fn render(&self, svg: &str, scale: f32) -> io::Result<Vec<u8>> {
+        let tree = resvg::usvg::Tree::from_str(svg, &self.options)
+            .map_err(|e| io::Error::other(format!("reading the SVG: {e}")))?;
+        let size = tree.size().to_int_size().scale_by(scale).ok_or_else(|| {
+            io::Error::other(format!(
+                "a chart of {}×{} pixels cannot be scaled by {scale}",
+                tree.size().width(),
+                tree.size().height()
+            ))
+        })?;
+        let mut pixmap = resvg::tiny_skia::Pixmap::new(size.width(), size.height())
+            .ok_or_else(|| io::Error::other(format!("an image of {size:?} pixels")))?;
+        resvg::render(
+            &tree,
+            resvg::tiny_skia::Transform::from_scale(scale, scale),
+            &mut pixmap.as_mut(),
+        );
+        pixmap
+            .encode_png()
+            .map_err(|e| io::Error::other(format!("encoding the PNG: {e}")))
+    }
 }
 
 /// White for 0 through to dark blue for 1.
@@ -507,6 +590,33 @@ mod tests {
         let svg = scatter_log_x("t", "seconds", "accuracy", (0.0, 1.0), &points).unwrap();
         assert!(svg.contains("\nlogreg\n") && svg.contains("\nnb\n"));
         assert_eq!(svg.matches("<circle").count(), 2);
+    }
+
+    #[cfg(feature = "png")]
+    #[test]
+    fn png_charts_have_their_size_and_ink() {
+        // Machines without any font cannot draw text; everything else must.
+        let Some(renderer) = PngRenderer::with_system_fonts() else {
+            return;
+        };
+        let svg = confusion_heatmap("t", &names(&["a", "b"]), &[vec![3, 1], vec![0, 2]]).unwrap();
+        let png = renderer.render(&svg, 2.0).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+        let svg_width: u32 = svg
+            .split("width=\"")
+            .nth(1)
+            .and_then(|w| w.split('"').next())
+            .and_then(|w| w.parse().ok())
+            .unwrap();
+        assert_eq!(width, 2 * svg_width);
+        let text_less =
+            confusion_heatmap("", &names(&["", ""]), &[vec![0, 0], vec![0, 0]]).unwrap();
+        assert_ne!(
+            renderer.render(&text_less, 2.0).unwrap().len(),
+            png.len(),
+            "labels and counts leave ink"
+        );
     }
 
     #[test]

@@ -7,11 +7,34 @@ use std::path::PathBuf;
 
 /// Offline text classification: TF-IDF features and linear models, trained on your corpora.
 #[derive(Parser, Debug)]
-#[command(name = "detente", version, about, propagate_version = true)]
+#[command(name = "detente", version, about, propagate_version = true, after_help = GLOBAL_NOTES)]
 pub struct Cli {
+    /// When to color text output: `auto` colors a terminal unless NO_COLOR is set (and not empty).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
     #[command(subcommand)]
     pub command: Command,
 }
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+const GLOBAL_NOTES: &str = "\
+Exit status:
+  0  success
+  1  a data or model error (unreadable input, a bad record, a damaged model, a failed write)
+  2  a usage error (an unknown flag, a missing or malformed value)
+
+Environment:
+  NO_COLOR  when set and not empty, no colors (unless --color always)
+  SOURCE_DATE_EPOCH  training time recorded in a model (seconds), for byte-identical files
+
+Progress bars and spinners go to stderr when it is a terminal; otherwise long steps print one status line each.
+`--quiet` silences both.";
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
@@ -39,6 +62,37 @@ pub enum Command {
     /// Internal: measure one algorithm of `detente bench` in its own process.
     #[command(hide = true)]
     BenchWorker(BenchWorkerArgs),
+    /// Print a shell completion script: bash, zsh, fish, elvish or powershell.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) on stdout, or write one page per verb into a folder.
+    #[command(after_help = MAN_EXAMPLES)]
+    Man(ManArgs),
+}
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  detente completions bash > ~/.local/share/bash-completion/completions/detente
+  detente completions zsh > ~/.zfunc/_detente        (with fpath+=(~/.zfunc) before compinit)
+  detente completions fish > ~/.config/fish/completions/detente.fish";
+
+const MAN_EXAMPLES: &str = "\
+Examples:
+  detente man | man -l -
+  detente man --dir /usr/local/share/man/man1     (detente.1, detente-train.1, detente-predict.1, ...)";
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// Write detente.1 and a page per verb (detente-VERB.1) into this folder instead of printing detente.1.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 const TRAIN_EXAMPLES: &str = "\
@@ -67,12 +121,15 @@ Examples:
   cat article.txt | detente predict                (an article: it has a blank line)
   cat titles.txt | detente predict --lines         (one document per line, whatever the text)
   printf 'Senate passes budget\\nStocks fall\\n' | detente predict --model nyt.detente --format jsonl
-  detente predict --model nyt.detente --top-k 3 --format json ../shared/corpora/nyt-cap/test.jsonl";
+  detente predict --model nyt.detente --top-k 3 --format json ../shared/corpora/nyt-cap/test.jsonl
+  detente predict --explain 5 article.txt          (the terms that pushed each head toward its label, and against)
+  detente predict --model nyt.detente --format csv ../shared/corpora/nyt-cap/test.jsonl > predictions.csv";
 
 const EVAL_EXAMPLES: &str = "\
 Examples:
   detente eval --model nyt.detente --data ../shared/corpora/nyt-cap/test.jsonl
-  detente eval --model 20news.detente --data ../shared/corpora/20news-bydate/test --format json";
+  detente eval --model 20news.detente --data ../shared/corpora/20news-bydate/test --format json
+  detente eval --model nyt.detente --data ../shared/corpora/nyt-cap/test.jsonl --plot nyt-plots";
 
 const INSPECT_EXAMPLES: &str = "\
 Examples:
@@ -253,9 +310,16 @@ pub struct AnalysisArgs {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum PredictFormat {
+    /// One block per document, aligned, for reading.
     Text,
+    /// One JSON array of records.
     Json,
+    /// One JSON record per line.
     Jsonl,
+    /// Comma-separated values with a header row, for spreadsheets.
+    Csv,
+    /// Tab-separated values with a header row.
+    Tsv,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -283,12 +347,21 @@ pub struct PredictArgs {
     pub lines: bool,
     #[command(flatten)]
     pub input: InputArgs,
-    /// Show the K best labels of each head with their scores.
-    #[arg(long, default_value_t = 3, value_name = "K")]
-    pub top_k: usize,
+    /// Show the K best labels of each head with their scores. Default: 3, or 1 for csv and tsv (K > 1 adds
+    /// the columns HEAD_2, HEAD_2_score, ...).
+    #[arg(long, value_name = "K")]
+    pub top_k: Option<usize>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = PredictFormat::Text)]
     pub format: PredictFormat,
+    /// For each head's label, the N terms that pushed most toward it and the N that pushed most against it
+    /// (weight × TF-IDF); for article tone, each evidence sentence's own terms.
+    #[arg(long, value_name = "N")]
+    pub explain: Option<usize>,
+    /// No progress display on stderr (shown only on a terminal, for inputs of more than 1,024 documents
+    /// whose predictions do not go to the terminal).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Args, Debug)]
@@ -310,6 +383,10 @@ pub struct EvalArgs {
     pub partial_labels: bool,
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
+    /// Also draw each head's results into this folder: HEAD-confusion.svg (single-label heads) and
+    /// HEAD-classes.svg (precision, recall and F1 per class), each with a PNG when a system font is found.
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<PathBuf>,
     /// Print nothing on stderr but errors.
     #[arg(long, short)]
     pub quiet: bool,

@@ -6,7 +6,7 @@
 //! children one after another (never side by side: they would disturb each other's timings).
 
 use super::args::{BenchArgs, BenchFormat, BenchWorkerArgs};
-use super::status;
+use super::progress::Progress;
 use super::train::{analysis_options, read_options};
 use anyhow::{Context, Result, bail};
 use detente::bench::{self, Bench, Job, Outcome, report};
@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 pub fn run(args: BenchArgs) -> Result<()> {
-    let (analyzer, tfidf) = analysis_options(&args.analysis)?;
+    let (analyzer, tfidf) = analysis_options(&args.analysis).map_err(super::flag_error)?;
     let mut algorithms: Vec<Algorithm> = Vec::new();
     for name in &args.algorithms {
         let algorithm: Algorithm = name.parse()?;
@@ -31,19 +31,19 @@ pub fn run(args: BenchArgs) -> Result<()> {
         vec![args.label_field.clone()],
         args.partial_labels,
     )?;
+    let progress = Progress::new(args.quiet);
     for (split, paths) in [("training", &args.train), ("test", &args.test)] {
+        let reading = progress.spinner(format!("reading the {split} data"), false);
         let corpus = Corpus::read(paths, &read)?;
+        drop(reading);
         if corpus.is_empty() {
             bail!("the {split} data ({}) holds no documents", joined(paths));
         }
-        status(
-            args.quiet,
-            format_args!(
-                "read {} {split} documents from {}",
-                corpus.len(),
-                joined(paths)
-            ),
-        );
+        progress.status(format_args!(
+            "read {} {split} documents from {}",
+            corpus.len(),
+            joined(paths)
+        ));
     }
 
     let work = tempfile::Builder::new()
@@ -55,9 +55,14 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let format: Option<Format> = read.format;
     let mut results = Vec::new();
     let mut failed = Vec::new();
+    let bar = progress.bar("benchmarking", algorithms.len() as u64);
     for (i, &algorithm) in algorithms.iter().enumerate() {
         let step = format!("[{}/{}] {algorithm}", i + 1, algorithms.len());
-        status(args.quiet, format_args!("{step}: training and evaluating"));
+        if progress.is_live() {
+            bar.stage(format!("{algorithm}: training and evaluating"));
+        } else {
+            progress.status(format_args!("{step}: training and evaluating"));
+        }
         let job = Job {
             train: args.train.clone(),
             test: args.test.clone(),
@@ -73,26 +78,25 @@ pub fn run(args: BenchArgs) -> Result<()> {
         };
         match run_child(&exe, &job, work.path().join(format!("{algorithm}.json")))? {
             Ok(outcome) => {
-                status(
-                    args.quiet,
-                    format_args!(
-                        "{step}: accuracy {:.4}, macro-F1 {:.4}, trained in {:.2} s, {:.0} docs/s",
-                        outcome.accuracy,
-                        outcome.macro_f1,
-                        outcome.train_seconds,
-                        outcome.predict_docs_per_second
-                    ),
-                );
+                bar.status(format_args!(
+                    "{step}: accuracy {:.4}, macro-F1 {:.4}, trained in {:.2} s, {:.0} docs/s",
+                    outcome.accuracy,
+                    outcome.macro_f1,
+                    outcome.train_seconds,
+                    outcome.predict_docs_per_second
+                ));
                 // The model has been measured; a large one need not wait for the end to leave the disk.
                 let _ = std::fs::remove_file(&job.model_path);
                 results.push(outcome);
             }
             Err(why) => {
-                eprintln!("error: {why}");
+                bar.suspend(|| eprintln!("error: {why}"));
                 failed.push(algorithm.name());
             }
         }
+        bar.inc(1);
     }
+    drop(bar);
 
     let bench = Bench {
         train: args.train.iter().map(|p| p.display().to_string()).collect(),
@@ -105,15 +109,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
         // The report first: a reader that closes stdout early (`| head`) must not cost the report.
         if let Some(dir) = &args.report {
             let files = report::write_report(&bench, dir)?;
-            status(
-                args.quiet,
-                format_args!(
-                    "wrote {} files to {}: open {}",
-                    files.len(),
-                    dir.display(),
-                    dir.join("report.html").display()
-                ),
-            );
+            progress.status(format_args!(
+                "wrote {} files to {}: open {}",
+                files.len(),
+                dir.display(),
+                dir.join("report.html").display()
+            ));
         }
         let mut out = std::io::stdout().lock();
         match args.format {

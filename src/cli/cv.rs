@@ -25,7 +25,7 @@ pub fn run(args: CvArgs) -> Result<()> {
             "cv writes no model: train one with `detente train --output`",
         );
     }
-    let options = train_options(&args, "cv")?;
+    let options = train_options(&args, "cv").map_err(super::flag_error)?;
     let grid = search_grid(&args, &options, "cv");
     let folds = args.folds.map_or(CV_FOLDS, |k| k as usize);
     let started = Instant::now();

@@ -1,5 +1,6 @@
 //! Verbs of the `detente` binary. `args` mirrors the flags; each verb validates them into library objects and
-//! calls the library. Exit codes: 0 success, 1 a data or model error, 2 a usage error (from clap).
+//! calls the library. Exit codes: 0 success, 1 a data or model error, 2 a usage error (from clap, or a
+//! [`UsageError`] raised by a verb's own checks of its flags).
 
 mod args;
 mod bench;
@@ -8,6 +9,9 @@ mod eval;
 mod inspect;
 mod output;
 mod predict;
+mod progress;
+mod shell;
+mod style;
 mod train;
 
 use clap::Parser;
@@ -18,6 +22,7 @@ pub use args::Cli;
 /// Parses the command line and runs the verb.
 pub fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
+    style::set_choice(cli.color);
     match cli.command {
         args::Command::Train(a) => train::run(*a),
         args::Command::Predict(a) => predict::run(a),
@@ -26,8 +31,48 @@ pub fn run() -> anyhow::Result<ExitCode> {
         args::Command::Inspect(a) => inspect::run(a),
         args::Command::Bench(a) => bench::run(*a),
         args::Command::BenchWorker(a) => bench::worker(a),
+        args::Command::Completions(a) => shell::completions(a),
+        args::Command::Man(a) => shell::man(a),
     }?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A command line that parses but asks for something impossible; exits with status 2, as clap's own errors.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// Makes an error found while checking a verb's flags a usage error (status 2), unless it concerns a file
+/// (a stop-word list that cannot be read stays a data error).
+pub(crate) fn flag_error(err: anyhow::Error) -> anyhow::Error {
+    let about_a_file = err.chain().any(|cause| {
+        cause.is::<std::io::Error>()
+            || matches!(
+                cause.downcast_ref::<detente::Error>(),
+                Some(detente::Error::Io { .. })
+            )
+    });
+    if about_a_file {
+        err
+    } else {
+        UsageError(describe(&err)).into()
+    }
+}
+
+/// The exit status of a failed run: 2 for a usage error, 1 for anything else.
+pub fn exit_code(err: &anyhow::Error) -> ExitCode {
+    if err.chain().any(|cause| cause.is::<UsageError>()) {
+        ExitCode::from(2)
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 /// True when the error comes from writing to a closed pipe (`detente predict … | head -1`).

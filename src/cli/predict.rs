@@ -1,15 +1,18 @@
 //! `detente predict`: streams documents through the model in batches and writes each batch's predictions
 //! before reading more, so memory stays flat on endless input.
 
-use super::args::PredictArgs;
-use super::output::{self, PredictionWriter};
+use super::UsageError;
+use super::args::{PredictArgs, PredictFormat};
+use super::output::{self, Explained, Layout, PredictionWriter, Record};
+use super::progress::{Progress, Task};
 use super::train::read_options;
 use anyhow::{Context, Result};
+use detente::explain;
 use detente::io::{self, Document, Format, ReadOptions};
-use detente::model::Model;
+use detente::model::{HeadPrediction, Model};
 use detente::tone::{self, ArticleTone, ToneRule};
 use rayon::prelude::*;
-use std::io::{BufRead, Read, Write};
+use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 /// Documents classified together; large enough to keep both cores busy, small enough to stream.
@@ -18,13 +21,29 @@ const BATCH: usize = 1024;
 pub fn run(args: PredictArgs) -> Result<()> {
     let model = super::load_model(args.model.as_deref())?;
     let options = read_options(&args.input, Vec::new(), false)?;
-    let stdout = std::io::stdout().lock();
+    let top_k = args.top_k.unwrap_or(match args.format {
+        PredictFormat::Csv | PredictFormat::Tsv => 1,
+        _ => 3,
+    });
+    let layout = Layout::new(&model, top_k, args.explain);
+    let stdout = std::io::stdout();
+    // Progress only when the predictions go elsewhere than the terminal that would show it.
+    let progress = Progress::new(args.quiet || stdout.is_terminal());
+    let color = super::style::stdout();
     let mut batcher = Batcher {
         model: &model,
-        top_k: args.top_k,
+        top_k,
+        explain: args.explain,
         ids: Vec::with_capacity(BATCH),
         texts: Vec::with_capacity(BATCH),
-        writer: PredictionWriter::new(std::io::BufWriter::new(stdout), args.format),
+        writer: PredictionWriter::new(
+            std::io::BufWriter::new(stdout.lock()),
+            args.format,
+            layout,
+            color,
+        ),
+        progress,
+        counter: None,
     };
     let inputs = if args.inputs.is_empty() {
         vec![PathBuf::from("-")]
@@ -39,6 +58,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
         }
     }
     batcher.flush()?;
+    drop(batcher.counter.take());
     batcher.writer.finish()?;
     Ok(())
 }
@@ -46,9 +66,13 @@ pub fn run(args: PredictArgs) -> Result<()> {
 struct Batcher<'m, W: Write> {
     model: &'m Model,
     top_k: usize,
+    explain: Option<usize>,
     ids: Vec<String>,
     texts: Vec<String>,
     writer: PredictionWriter<W>,
+    progress: Progress,
+    /// The live count of documents, started with the second batch so that short runs never show one.
+    counter: Option<Task>,
 }
 
 impl<W: Write> Batcher<'_, W> {
@@ -57,31 +81,65 @@ impl<W: Write> Batcher<'_, W> {
         self.texts.push(text);
         if self.texts.len() >= BATCH {
             self.flush()?;
+            match &self.counter {
+                Some(counter) => counter.inc(BATCH as u64),
+                None => {
+                    let counter = self
+                        .progress
+                        .counter("classified", "documents", BATCH as u64);
+                    self.counter = Some(counter);
+                }
+            }
         }
         Ok(())
     }
 
     fn flush(&mut self) -> detente::Result<()> {
+        let model = self.model;
         let texts: Vec<&str> = self.texts.iter().map(String::as_str).collect();
-        let predictions = self.model.predict(&texts, self.top_k.max(1));
-        // A model with a tone head also reads each input as an article, sentence by sentence.
-        let articles: Vec<Option<ArticleTone>> = match tone::tone_head(self.model) {
-            Some(head) => texts
-                .par_iter()
-                .map(|t| {
-                    Some(tone::article_tone(
-                        self.model,
-                        head,
-                        t,
-                        &ToneRule::default(),
-                    ))
-                })
-                .collect(),
-            None => vec![None; texts.len()],
-        };
-        for ((id, heads), article) in self.ids.iter().zip(&predictions).zip(&articles) {
+        let x = model.vectorize(&texts);
+        let tone_head = tone::tone_head(model);
+        let (explain, top_k) = (self.explain, self.top_k.max(1));
+        let results: Vec<(Vec<HeadPrediction>, Option<ArticleTone>, Option<Explained>)> = (0..x
+            .nrows())
+            .into_par_iter()
+            .map(|i| {
+                let row = x.row(i);
+                let heads = model.predict_row(row, top_k);
+                // A model with a tone head also reads each input as an article, sentence by sentence.
+                let article = tone_head
+                    .map(|head| tone::article_tone(model, head, texts[i], &ToneRule::default()));
+                let explained = explain.map(|n| Explained {
+                    heads: model
+                        .heads()
+                        .iter()
+                        .zip(&heads)
+                        .map(|(head, p)| explain::explain_prediction(model, head, row, p, n))
+                        .collect(),
+                    evidence: match (tone_head, &article) {
+                        (Some(head), Some(a)) => a
+                            .evidence
+                            .iter()
+                            .map(|&s| {
+                                let s = &a.sentences[s];
+                                explain::explain_text(model, head, &s.text, s.label, n)
+                            })
+                            .collect(),
+                        _ => Vec::new(),
+                    },
+                });
+                (heads, article, explained)
+            })
+            .collect();
+        for (id, (heads, article, explained)) in self.ids.iter().zip(&results) {
+            let record = Record {
+                input: id,
+                heads,
+                article: article.as_ref(),
+                explained: explained.as_ref(),
+            };
             self.writer
-                .write(id, heads, article.as_ref(), self.top_k)
+                .write(&record)
                 .map_err(|e| detente::Error::io("standard output", e))?;
         }
         self.ids.clear();
@@ -134,7 +192,11 @@ fn read_stdin<W: Write>(
         Some(Format::FastText) => {
             io::fasttext::read_from(stdin, name, options, &mut sink)?;
         }
-        Some(Format::Folder) => anyhow::bail!("--input-format folder needs a folder, not stdin"),
+        Some(Format::Folder) => {
+            return Err(
+                UsageError("--input-format folder needs a folder, not stdin".into()).into(),
+            );
+        }
         None => {
             let mut reader = stdin;
             let mut head = Vec::new();

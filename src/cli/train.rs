@@ -1,6 +1,7 @@
 //! `detente train`.
 
 use super::args::{AnalysisArgs, Cli, InputArgs, TrainArgs};
+use super::progress::Progress;
 use super::status;
 use anyhow::{Context, Result};
 use clap::CommandFactory;
@@ -8,7 +9,7 @@ use clap::error::ErrorKind;
 use detente::analyzer::{AnalyzerConfig, Language, StopWords};
 use detente::cv::{self, Grid};
 use detente::io::{Format, ReadOptions};
-use detente::model::{Corpus, Model, TrainOptions};
+use detente::model::{Corpus, Model, TrainOptions, TrainStep};
 use detente::models::{Algorithm, ModelParams, ThresholdRule};
 use detente::tfidf::{DocFreq, TfidfParams};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -17,7 +18,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 pub const SEARCH_FOLDS: usize = 3;
 
 pub fn run(args: TrainArgs) -> Result<()> {
-    let options = train_options(&args, "train")?;
+    let options = train_options(&args, "train").map_err(super::flag_error)?;
     let grid = search_grid(&args, &options, "train");
     if args.folds.is_some() && grid.is_empty() {
         usage_error(
@@ -32,7 +33,12 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let started = Instant::now();
     let corpus = read_corpus(&args)?;
     let model = if grid.is_empty() {
-        Model::train(&corpus, &options)?
+        let training = Progress::new(args.quiet).spinner("training", false);
+        let model = Model::train_observed(&corpus, &options, &mut |step| {
+            training.stage(step_message(step, &options))
+        })?;
+        drop(training);
+        model
     } else {
         let folds = args.folds.map_or(SEARCH_FOLDS, |k| k as usize);
         let candidates = grid.candidates().len();
@@ -91,7 +97,9 @@ pub fn run(args: TrainArgs) -> Result<()> {
 /// Reads the training data `args` name, with a status line per source.
 pub fn read_corpus(args: &TrainArgs) -> Result<Corpus> {
     let read = read_options(&args.input, args.label_field.clone(), args.partial_labels)?;
+    let reading = Progress::new(args.quiet).spinner("reading the training data", false);
     let corpus = Corpus::read(&args.data, &read)?;
+    drop(reading);
     for source in &corpus.sources {
         let replaced = match source.replaced_non_utf8 {
             0 => String::new(),
@@ -124,6 +132,26 @@ pub fn usage_error(verb: &str, message: impl std::fmt::Display) -> ! {
     match cli.find_subcommand_mut(verb) {
         Some(command) => command.error(ErrorKind::ArgumentConflict, message).exit(),
         None => cli.error(ErrorKind::ArgumentConflict, message).exit(),
+    }
+}
+
+/// How a training step reads in a status line.
+fn step_message(step: TrainStep<'_>, options: &TrainOptions) -> String {
+    match step {
+        TrainStep::Vectorizing { documents } => format!("vectorizing {documents} documents"),
+        TrainStep::Fitting { head, index, heads } => {
+            let algorithm = options
+                .head_models
+                .iter()
+                .find(|(h, _)| h == head)
+                .map_or(&options.model, |(_, p)| p)
+                .algorithm;
+            format!(
+                "fitting head `{head}` ({}/{heads}) with {algorithm}",
+                index + 1
+            )
+        }
+        _ => "training".into(),
     }
 }
 
