@@ -613,6 +613,171 @@ fn lowercase<'a>(word: &'a str, buf: &'a mut String) -> &'a str {
     buf
 }
 
+/// Deterministic test texts shared by the analyzer's and the vectorizer's tests: news-like English with
+/// inflections, numbers, joiners (`it's`, `e.g.`, `3.14`, `a_b`), mixed case, other scripts, and the corner
+/// cases of segmentation (combining marks after a space, no-break spaces, Hebrew quotes, `#`, NUL).
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{AnalyzerConfig, Language, StopWords};
+
+    const WORDS: [&str; 40] = [
+        "the",
+        "The",
+        "THE",
+        "of",
+        "and",
+        "a",
+        "in",
+        "to",
+        "is",
+        "it",
+        "running",
+        "runs",
+        "ran",
+        "connected",
+        "connections",
+        "happily",
+        "cats",
+        "cat",
+        "houses",
+        "housing",
+        "generously",
+        "troops",
+        "shelled",
+        "border",
+        "villages",
+        "ceasefire",
+        "agreement",
+        "signed",
+        "leaders",
+        "ministry",
+        "sanctions",
+        "Missile",
+        "tests",
+        "Government",
+        "talks",
+        "fire",
+        "overnight",
+        "rebels",
+        "attacked",
+        "convoy",
+    ];
+    const ODD: [&str; 44] = [
+        "1999",
+        "3.14",
+        "1,000",
+        "42nd",
+        "it's",
+        "don’t",
+        "e.g.",
+        "U.S.",
+        "foo_bar",
+        "_init",
+        "a:b",
+        "x.y.z",
+        "12;34",
+        "7'8",
+        "café",
+        "Zürich's",
+        "naïve",
+        "ΟΔΟΣ",
+        "σοφος",
+        "Straße",
+        "İstanbul",
+        "Привет",
+        "日本語",
+        "🎉",
+        "ǅemal",
+        "ÉCOLE",
+        " \u{345}",
+        "\u{202f}",
+        "a\u{202f}b",
+        "\u{301}",
+        "x\u{200d}",
+        "a\u{ad}b",
+        "\u{5d0}\"\u{5d0}",
+        "#tag",
+        "C#",
+        "\u{3000}",
+        "\u{fffd}",
+        "\u{0}",
+        "\u{64b}",
+        "كتاب",
+        "Ω\u{301}",
+        "1\u{2007}000",
+        "ｆｕｌｌ",
+        "__",
+    ];
+    const SEPARATORS: [&str; 16] = [
+        " ", " ", " ", " ", "  ", "\n", "\r\n", "\t", ", ", ". ", "; ", " - ", "(", ")\"", "'", "",
+    ];
+
+    /// Analyzer settings that between them exercise every stage.
+    pub(crate) fn configs() -> Vec<AnalyzerConfig> {
+        vec![
+            AnalyzerConfig::default(),
+            // The command line's defaults.
+            AnalyzerConfig {
+                stemmer: Some(Language::English),
+                word_ngrams: 2,
+                ..AnalyzerConfig::default()
+            },
+            AnalyzerConfig {
+                stop_words: StopWords::English,
+                stemmer: Some(Language::English),
+                word_ngrams: 3,
+                char_ngrams: Some((2, 4)),
+                ..AnalyzerConfig::default()
+            },
+            AnalyzerConfig {
+                lowercase: false,
+                stop_words: StopWords::Custom(vec!["the".into(), "it's".into(), "cat".into()]),
+                stemmer: Some(Language::French),
+                word_ngrams: 2,
+                char_ngrams: Some((1, 3)),
+            },
+            AnalyzerConfig {
+                stemmer: Some(Language::Arabic),
+                word_ngrams: 4,
+                ..AnalyzerConfig::default()
+            },
+        ]
+    }
+
+    /// `n` texts of 0 to about 120 words; the same `seed` gives the same texts.
+    pub(crate) fn texts(n: usize, seed: u64) -> Vec<String> {
+        let mut state = seed | 1;
+        let mut next = move |bound: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % bound as u64) as usize
+        };
+        (0..n)
+            .map(|_| {
+                let len = next(120);
+                let mut text = String::new();
+                for _ in 0..len {
+                    match next(10) {
+                        0 => text.push_str(ODD[next(ODD.len())]),
+                        // Made-up words, so that the vocabulary has a long tail.
+                        1 => {
+                            for _ in 0..1 + next(3) {
+                                text.push_str(
+                                    ["ka", "lo", "ment", "ing", "ed", "s", "tion", "pre"][next(8)],
+                                );
+                            }
+                        }
+                        _ => text.push_str(WORDS[next(WORDS.len())]),
+                    }
+                    text.push_str(SEPARATORS[next(SEPARATORS.len())]);
+                }
+                text
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -626,6 +791,77 @@ mod tests {
             lowercase: false,
             ..AnalyzerConfig::default()
         })
+    }
+
+    /// The analyzer as its module docs define it, written the plain way: every stage a separate pass
+    /// over owned strings, segmentation straight from `unicode_words`, no caches.
+    fn reference_terms(config: &AnalyzerConfig, text: &str) -> Vec<String> {
+        let mut stop: HashSet<String> = HashSet::new();
+        for w in config.stop_words.words() {
+            stop.insert(w.replace('\'', "\u{2019}"));
+            stop.insert(w.to_string());
+        }
+        let stemmer = config
+            .stemmer
+            .map(|l| rust_stemmers::Stemmer::create(l.algorithm()));
+        let plain: Vec<String> = text
+            .unicode_words()
+            .map(|w| {
+                if config.lowercase {
+                    lowercase(w, &mut String::new()).to_string()
+                } else {
+                    w.to_string()
+                }
+            })
+            .filter(|t| !stop.contains(t))
+            .collect();
+        let words: Vec<String> = plain
+            .iter()
+            .map(|t| {
+                stemmer
+                    .as_ref()
+                    .map_or(t.clone(), |s| s.stem(t).into_owned())
+            })
+            .collect();
+        let mut out = Vec::new();
+        for n in 1..=config.word_ngrams {
+            for window in words.windows(n) {
+                out.push(window.join(" "));
+            }
+        }
+        if let Some((min_n, max_n)) = config.char_ngrams {
+            for token in &plain {
+                let padded: Vec<char> = format!(" {token} ").chars().collect();
+                for n in min_n..=max_n {
+                    if padded.len() <= n {
+                        out.push(format!("#{}", padded.iter().collect::<String>()));
+                        break;
+                    }
+                    for gram in padded.windows(n) {
+                        out.push(format!("#{}", gram.iter().collect::<String>()));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn terms_match_the_reference_pipeline() {
+        let texts = testing::texts(300, 7);
+        let mut scratch = Scratch::default();
+        for config in testing::configs() {
+            let a = analyzer(config.clone());
+            for text in &texts {
+                let mut got = Vec::new();
+                a.for_each_term(text, &mut scratch, |t| got.push(t.to_string()));
+                assert_eq!(
+                    got,
+                    reference_terms(&config, text),
+                    "{config:?} on {text:?}"
+                );
+            }
+        }
     }
 
     #[test]

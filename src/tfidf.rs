@@ -785,6 +785,7 @@ impl<'de> Deserialize<'de> for TfidfVectorizer {
 mod tests {
     use super::*;
     use crate::analyzer::StopWords;
+    use std::collections::BTreeMap;
 
     // The corpus of the scikit-learn comparisons. Every word has two or more characters and no
     // apostrophe or inner period, so scikit-learn's default token_pattern r"(?u)\b\w\w+\b" and UAX #29
@@ -1223,5 +1224,150 @@ mod tests {
         }
         v.transform_one("\u{0}\u{0}", &mut scratch, &mut indices, &mut values);
         assert!(indices.is_empty() && values.is_empty());
+    }
+
+    type Counts = BTreeMap<String, usize>;
+    type Rows = Vec<Vec<(u32, f32)>>;
+
+    /// Term counts of each text, from the analyzer's terms.
+    fn reference_counts(analyzer: &Analyzer, texts: &[&str]) -> Vec<Counts> {
+        let mut scratch = Scratch::default();
+        texts
+            .iter()
+            .map(|text| {
+                let mut counts = Counts::new();
+                analyzer.for_each_term(text, &mut scratch, |t| {
+                    *counts.entry(t.to_string()).or_default() += 1
+                });
+                counts
+            })
+            .collect()
+    }
+
+    /// TF-IDF as the module docs define it, with ordered maps and strings, from the term counts of the
+    /// fitting documents: the vocabulary, its IDF, and the rows of `docs` then of `others`.
+    fn reference_fit(
+        params: &TfidfParams,
+        docs: &[Counts],
+        others: &[Counts],
+    ) -> (Vec<String>, Vec<f32>, Rows, Rows) {
+        let mut df: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+        for doc in docs {
+            for (term, &c) in doc {
+                let e = df.entry(term).or_default();
+                e.0 += 1;
+                e.1 += c;
+            }
+        }
+        let n = docs.len();
+        let (lo, hi) = (params.min_df.documents(n), params.max_df.documents(n));
+        let mut kept: Vec<(&str, usize, usize)> = df
+            .iter()
+            .filter(|(_, (d, _))| (lo..=hi).contains(&(*d as f64)))
+            .map(|(t, &(d, total))| (*t, d, total))
+            .collect();
+        if let Some(limit) = params.max_features {
+            kept.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(b.0)));
+            kept.truncate(limit);
+            kept.sort_by(|a, b| a.0.cmp(b.0));
+        }
+        let terms: Vec<String> = kept.iter().map(|k| k.0.to_string()).collect();
+        let idf: Vec<f32> = kept.iter().map(|k| smooth_idf(n, k.1)).collect();
+        let ids: BTreeMap<&str, u32> = kept
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.0, i as u32))
+            .collect();
+        let row = |counts: &Counts| {
+            let mut row: Vec<(u32, f32)> = counts
+                .iter()
+                .filter_map(|(t, &c)| {
+                    let id = *ids.get(t.as_str())?;
+                    let tf = if params.sublinear_tf {
+                        1.0 + (c as f64).ln()
+                    } else {
+                        c as f64
+                    };
+                    Some((id, (tf * idf[id as usize] as f64) as f32))
+                })
+                .collect();
+            row.sort_by_key(|e| e.0);
+            if params.norm {
+                let norm = row
+                    .iter()
+                    .map(|e| e.1 as f64 * e.1 as f64)
+                    .sum::<f64>()
+                    .sqrt();
+                if norm > 0.0 {
+                    row.iter_mut()
+                        .for_each(|e| e.1 = (e.1 as f64 / norm) as f32);
+                }
+            }
+            row
+        };
+        let fit_rows = docs.iter().map(row).collect();
+        let other_rows = others.iter().map(row).collect();
+        (terms, idf, fit_rows, other_rows)
+    }
+
+    fn rows_of(m: &CsrMatrix) -> Vec<Vec<(u32, f32)>> {
+        m.rows()
+            .map(|r| {
+                r.indices
+                    .iter()
+                    .copied()
+                    .zip(r.values.iter().copied())
+                    .collect()
+            })
+            .collect()
+    }
+
+    // The whole vectorizer, bit for bit, against `reference_fit`, for every analyzer setting of
+    // `analyzer::testing::configs` and filters of every kind; any speed-up must keep this passing.
+    #[test]
+    fn fit_and_transform_match_the_reference_bit_for_bit() {
+        let corpus = crate::analyzer::testing::texts(700, 11);
+        let held_out = crate::analyzer::testing::texts(200, 12);
+        let texts: Vec<&str> = corpus.iter().map(String::as_str).collect();
+        let other: Vec<&str> = held_out.iter().map(String::as_str).collect();
+        let param_sets = [
+            TfidfParams::default(),
+            TfidfParams {
+                min_df: DocFreq::Count(2),
+                sublinear_tf: true,
+                ..TfidfParams::default()
+            },
+            TfidfParams {
+                min_df: DocFreq::Fraction(0.002),
+                max_df: DocFreq::Fraction(0.3),
+                max_features: Some(700),
+                sublinear_tf: true,
+                norm: false,
+            },
+        ];
+        for config in crate::analyzer::testing::configs() {
+            let analyzer = Analyzer::new(config.clone()).unwrap();
+            let (docs, others) = (
+                reference_counts(&analyzer, &texts),
+                reference_counts(&analyzer, &other),
+            );
+            for params in &param_sets {
+                let (v, m) = fit(params, config.clone(), &texts);
+                let (terms, idf, fit_rows, other_rows) = reference_fit(params, &docs, &others);
+                let what = format!("{config:?} {params:?}");
+                if *params == TfidfParams::default() {
+                    // The corner case of word n-grams: a token that holds a space (" \u{345}").
+                    assert!(terms.iter().any(|t| t.contains("  ")), "{what}");
+                }
+                assert_eq!(v.vocabulary_size(), terms.len(), "{what}");
+                for (id, term) in terms.iter().enumerate() {
+                    assert_eq!(v.term(id as u32), term, "{what}");
+                    assert_eq!(v.idf(id as u32).to_bits(), idf[id].to_bits(), "{what}");
+                }
+                assert_eq!(rows_of(&m), fit_rows, "{what}");
+                assert_eq!(rows_of(&v.transform(&other)), other_rows, "{what}");
+                assert_eq!(v.transform(&texts), m, "{what}");
+            }
+        }
     }
 }
