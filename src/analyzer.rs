@@ -386,7 +386,7 @@ impl PartialEq for Analyzer {
 /// analyzers; its stem cache resets itself when the stemming language changes.
 #[derive(Default, Debug)]
 pub struct Scratch {
-    lower: String,
+    pub(crate) lower: String,
     // Tokens after stop-word removal, joined by single spaces so that a word n-gram is one slice.
     plain: String,
     plain_spans: Vec<(usize, usize)>,
@@ -395,11 +395,55 @@ pub struct Scratch {
     // token → stem, `None` when the stemmer leaves the token unchanged (saves a copy).
     stems: HashMap<Box<str>, Option<Box<str>>, FastBuild>,
     stems_for: Option<Language>,
+    pub(crate) char_grams: CharGrams,
+    /// A document's terms, for the vectorizer's batched vocabulary look-ups.
+    pub(crate) batch: TermBatch,
+    /// The vectorizer's per-thread cache of word ids, and a document's word ids and n-gram nodes.
+    pub(crate) tokens: crate::grams::TokenCache,
+    pub(crate) word_ids: Vec<u32>,
+    pub(crate) nodes: Vec<u32>,
+}
+
+/// Buffers of stage 6.
+#[derive(Default, Debug)]
+pub(crate) struct CharGrams {
     padded: String,
     char_starts: Vec<usize>,
     gram: String,
-    /// A document's terms, for the vectorizer's batched vocabulary look-ups.
-    pub(crate) batch: TermBatch,
+}
+
+impl CharGrams {
+    /// Stage 6 for one token: calls `emit` with its character n-grams, n = `min_n..=max_n`.
+    #[inline]
+    pub(crate) fn each(
+        &mut self,
+        token: &str,
+        (min_n, max_n): (usize, usize),
+        mut emit: impl FnMut(&str),
+    ) {
+        let CharGrams {
+            padded,
+            char_starts,
+            gram,
+        } = self;
+        padded.clear();
+        padded.push(' ');
+        padded.push_str(token);
+        padded.push(' ');
+        char_starts.clear();
+        char_starts.extend(padded.char_indices().map(|(i, _)| i));
+        char_starts.push(padded.len());
+        let len = char_starts.len() - 1;
+        for n in min_n..=max_n {
+            if len <= n {
+                emit_char_gram(gram, padded, &mut emit);
+                break;
+            }
+            for i in 0..=len - n {
+                emit_char_gram(gram, &padded[char_starts[i]..char_starts[i + n]], &mut emit);
+            }
+        }
+    }
 }
 
 /// Terms copied into one buffer with their hashes, so that a caller can look many up at once (the
@@ -457,6 +501,39 @@ impl Analyzer {
         &self.config
     }
 
+    /// Stages 1–3: calls `f` with every token of `text`, lowercased (if configured), stop words removed.
+    #[inline]
+    pub(crate) fn for_each_token(&self, text: &str, lower: &mut String, mut f: impl FnMut(&str)) {
+        for_each_word(text, |word, ascii| {
+            let token = if !self.config.lowercase {
+                word
+            } else if ascii {
+                if word.bytes().any(|b| b.is_ascii_uppercase()) {
+                    lower.clear();
+                    lower.push_str(word);
+                    lower.make_ascii_lowercase();
+                    &**lower
+                } else {
+                    word
+                }
+            } else {
+                lowercase(word, &mut *lower)
+            };
+            if self.stop.is_empty() || !self.stop.contains(token) {
+                f(token);
+            }
+        });
+    }
+
+    /// Stage 4 for one token, uncached.
+    #[inline]
+    pub(crate) fn stem<'a>(&self, token: &'a str) -> std::borrow::Cow<'a, str> {
+        match &self.stemmer {
+            Some(stemmer) => stemmer.stem(token),
+            None => std::borrow::Cow::Borrowed(token),
+        }
+    }
+
     /// Calls `emit` with every term of `text`, in the order given in the module docs.
     pub fn for_each_term<F: FnMut(&str)>(&self, text: &str, scratch: &mut Scratch, mut emit: F) {
         let Scratch {
@@ -467,26 +544,14 @@ impl Analyzer {
             stemmed_spans,
             stems,
             stems_for,
-            padded,
-            char_starts,
-            gram,
-            batch: _,
+            char_grams,
+            ..
         } = scratch;
 
         // Stages 1–3.
         plain.clear();
         plain_spans.clear();
-        for word in text.unicode_words() {
-            let token = if self.config.lowercase {
-                lowercase(word, lower)
-            } else {
-                word
-            };
-            if !self.stop.is_empty() && self.stop.contains(token) {
-                continue;
-            }
-            push_token(plain, plain_spans, token);
-        }
+        self.for_each_token(text, lower, |token| push_token(plain, plain_spans, token));
 
         // Stage 4.
         let (words, spans) = match &self.stemmer {
@@ -526,29 +591,9 @@ impl Analyzer {
         }
 
         // Stage 6.
-        if let Some((min_n, max_n)) = self.config.char_ngrams {
+        if let Some(range) = self.config.char_ngrams {
             for &(start, end) in plain_spans.iter() {
-                padded.clear();
-                padded.push(' ');
-                padded.push_str(&plain[start..end]);
-                padded.push(' ');
-                char_starts.clear();
-                char_starts.extend(padded.char_indices().map(|(i, _)| i));
-                char_starts.push(padded.len());
-                let len = char_starts.len() - 1;
-                for n in min_n..=max_n {
-                    if len <= n {
-                        emit_char_gram(gram, padded, &mut emit);
-                        break;
-                    }
-                    for i in 0..=len - n {
-                        emit_char_gram(
-                            gram,
-                            &padded[char_starts[i]..char_starts[i + n]],
-                            &mut emit,
-                        );
-                    }
-                }
+                char_grams.each(&plain[start..end], range, &mut emit);
             }
         }
     }
@@ -577,6 +622,129 @@ fn emit_char_gram<F: FnMut(&str)>(gram: &mut String, slice: &str, emit: &mut F) 
     gram.push(CHAR_NGRAM_PREFIX);
     gram.push_str(slice);
     emit(gram);
+}
+
+/// Stage 1: calls `f` with every word of `text`, exactly the words of `unicode_words`, and whether the
+/// word is ASCII.
+///
+/// ASCII stretches take a byte-wise path. On ASCII, UAX #29 reduces to: letters, digits and `_` join;
+/// `:` `.` `'` join two letters; `,` `;` `.` `'` join two digits; every other byte breaks; a segment is a
+/// word if it holds a letter or digit. Text around non-ASCII characters goes to `unicode_words`, cut at
+/// *split bytes*: an ASCII byte of none of the classes above (space, newline, punctuation) whose
+/// neighbours are ASCII, and for a space, whose next byte is not a space. UAX #29 breaks on both sides of such a byte, and no rule looks across it (its
+/// neighbours are not Extend or Format characters, which the rules skip), so the words on either side
+/// do not depend on the other side. Tests check this against `unicode_words` itself.
+fn for_each_word<'a>(text: &'a str, mut f: impl FnMut(&'a str, bool)) {
+    let bytes = text.as_bytes();
+    let n = bytes.len();
+    // A space also joins the spaces after it (WB3d), and a combining mark after those.
+    let split = |p: usize| {
+        class(bytes[p]) == OTHER
+            && (p == 0 || bytes[p - 1].is_ascii())
+            && (p + 1 == n
+                || (bytes[p + 1].is_ascii() && (bytes[p] != b' ' || bytes[p + 1] != b' ')))
+    };
+    let mut pos = 0;
+    while pos < n {
+        let Some(offset) = bytes[pos..].iter().position(|b| !b.is_ascii()) else {
+            ascii_words(&text[pos..], &mut f);
+            return;
+        };
+        let first = pos + offset;
+        let start = match (pos..first).rev().find(|&p| split(p)) {
+            Some(p) => {
+                ascii_words(&text[pos..p], &mut f);
+                p + 1
+            }
+            None => pos,
+        };
+        let end = (first + 1..n).find(|&p| split(p)).unwrap_or(n);
+        for word in text[start..end].unicode_words() {
+            f(word, word.is_ascii());
+        }
+        pos = end + 1;
+    }
+}
+
+// Word-break classes of ASCII bytes, as far as the fast path needs them.
+const OTHER: u8 = 0;
+const LETTER: u8 = 1;
+const DIGIT: u8 = 2;
+const UNDERSCORE: u8 = 3;
+const MID_LETTER: u8 = 4; // :
+const MID_NUM: u8 = 5; // , ;
+const MID_BOTH: u8 = 6; // . '
+
+const CLASS: [u8; 128] = {
+    let mut t = [OTHER; 128];
+    let mut b = 0;
+    while b < 128 {
+        t[b] = match b as u8 {
+            b'a'..=b'z' | b'A'..=b'Z' => LETTER,
+            b'0'..=b'9' => DIGIT,
+            b'_' => UNDERSCORE,
+            b':' => MID_LETTER,
+            b',' | b';' => MID_NUM,
+            b'.' | b'\'' => MID_BOTH,
+            _ => OTHER,
+        };
+        b += 1;
+    }
+    t
+};
+
+#[inline]
+fn class(b: u8) -> u8 {
+    if b.is_ascii() {
+        CLASS[b as usize]
+    } else {
+        OTHER
+    }
+}
+
+/// The words of an ASCII text (see [`for_each_word`]).
+#[inline]
+fn ascii_words<'a>(text: &'a str, f: &mut impl FnMut(&'a str, bool)) {
+    let b = text.as_bytes();
+    let n = b.len();
+    let mut i = 0;
+    while i < n {
+        let c = CLASS[b[i] as usize];
+        if !matches!(c, LETTER | DIGIT | UNDERSCORE) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut alphanumeric = false;
+        loop {
+            while i < n {
+                let c = CLASS[b[i] as usize];
+                if !matches!(c, LETTER | DIGIT | UNDERSCORE) {
+                    break;
+                }
+                alphanumeric |= c != UNDERSCORE;
+                i += 1;
+            }
+            if i + 1 < n {
+                let (prev, mid, next) = (
+                    CLASS[b[i - 1] as usize],
+                    CLASS[b[i] as usize],
+                    CLASS[b[i + 1] as usize],
+                );
+                let joins =
+                    (prev == LETTER && next == LETTER && matches!(mid, MID_LETTER | MID_BOTH))
+                        || (prev == DIGIT && next == DIGIT && matches!(mid, MID_NUM | MID_BOTH));
+                if joins {
+                    i += 1;
+                    continue;
+                }
+            }
+            break;
+        }
+        if alphanumeric {
+            f(&text[start..i], true);
+        }
+    }
 }
 
 /// Stage 2: `word` lowercased, borrowing `word` itself when it has nothing to lowercase.
@@ -861,6 +1029,127 @@ mod tests {
                     "{config:?} on {text:?}"
                 );
             }
+        }
+    }
+
+    fn words_of(text: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        for_each_word(text, |w, ascii| {
+            assert_eq!(ascii, w.is_ascii());
+            out.push(w)
+        });
+        out
+    }
+
+    // Every ASCII string of up to 5 bytes over an alphabet with one byte of each word-break class
+    // (and of the classes that look alike), then random longer ones.
+    #[test]
+    fn ascii_segmentation_equals_unicode_words() {
+        let alphabet = b"aZ1_:.',;\" \n\r\t-#\x0b\x00";
+        let mut text = Vec::new();
+        let mut counter = vec![0usize; 6];
+        for len in 0..=5 {
+            counter.iter_mut().for_each(|c| *c = 0);
+            loop {
+                text.clear();
+                text.extend(counter[..len].iter().map(|&i| alphabet[i]));
+                let s = std::str::from_utf8(&text).unwrap();
+                assert_eq!(words_of(s), s.unicode_words().collect::<Vec<_>>(), "{s:?}");
+                // Next string of this length.
+                let mut k = 0;
+                while k < len && counter[k] + 1 == alphabet.len() {
+                    counter[k] = 0;
+                    k += 1;
+                }
+                if k == len {
+                    break;
+                }
+                counter[k] += 1;
+            }
+        }
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 24) as usize;
+            let s: String = (0..len)
+                .map(|i| alphabet[((state >> (i * 2 % 60)) as usize + i) % alphabet.len()] as char)
+                .collect();
+            assert_eq!(words_of(&s), s.unicode_words().collect::<Vec<_>>(), "{s:?}");
+        }
+    }
+
+    // Mixed text: non-ASCII characters of every class that could interact with their ASCII neighbours
+    // (combining marks, format characters, joiners, other spaces, Hebrew, Katakana, regional indicators,
+    // no-break spaces, MidLetter and MidNum characters outside ASCII) among ASCII of every class.
+    #[test]
+    fn mixed_segmentation_equals_unicode_words() {
+        let pieces = [
+            "a",
+            "Z",
+            "1",
+            "_",
+            ":",
+            ".",
+            "'",
+            ",",
+            ";",
+            "\"",
+            " ",
+            "\n",
+            "\r",
+            "\t",
+            "-",
+            "#",
+            "\u{301}",
+            "\u{345}",
+            "\u{ad}",
+            "\u{200d}",
+            "\u{200b}",
+            "\u{3000}",
+            "\u{a0}",
+            "\u{202f}",
+            "\u{2007}",
+            "\u{5d0}",
+            "\u{30a2}",
+            "\u{1f1fa}",
+            "\u{1f600}",
+            "\u{b7}",
+            "\u{2019}",
+            "\u{ff0c}",
+            "é",
+            "ß",
+            "Σ",
+            "\u{661}",
+            "\u{fe0f}",
+            "\u{85}",
+            "\u{2028}",
+            "日",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..300_000 {
+            let mut s = String::new();
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = state % 16;
+            for _ in 0..len {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                // Mostly ASCII, as in real text.
+                let i = if state % 3 == 0 {
+                    state >> 8
+                } else {
+                    state >> 8 & 15
+                };
+                s.push_str(pieces[i as usize % pieces.len()]);
+            }
+            assert_eq!(words_of(&s), s.unicode_words().collect::<Vec<_>>(), "{s:?}");
+        }
+        for text in super::testing::texts(200, 3) {
+            assert_eq!(words_of(&text), text.unicode_words().collect::<Vec<_>>());
         }
     }
 

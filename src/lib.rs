@@ -55,6 +55,7 @@ pub mod analyzer;
 pub mod article;
 pub mod error;
 pub mod format;
+mod grams;
 pub mod io;
 pub mod metrics;
 pub mod model;

@@ -45,14 +45,16 @@
 //! computed by the same sequential code whatever the thread count, so output is identical with 1 or
 //! many threads.
 
-use crate::analyzer::{Analyzer, AnalyzerConfig, Scratch, hash_str};
+use crate::analyzer::{Analyzer, AnalyzerConfig, Scratch, TermBatch, hash_str};
 use crate::error::{Error, Result};
 use crate::sparse::CsrMatrix;
 use rayon::prelude::*;
 use serde::de::{self, DeserializeSeed, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use crate::grams::{UNSAFE, WordIndex, safe_word};
 use std::fmt;
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 // Documents per parallel work unit. Fixed, so that the work split is the same on every machine.
 const FIT_CHUNK: usize = 512;
@@ -273,6 +275,7 @@ impl TfidfParams {
             params: self.clone(),
             vocab,
             idf,
+            words: OnceLock::new(),
         };
 
         let parts: Vec<CsrMatrix> = chunks
@@ -499,6 +502,8 @@ pub struct TfidfVectorizer {
     params: TfidfParams,
     vocab: Vocabulary,
     idf: Vec<f32>,
+    // The word n-gram terms by integer keys; built from `vocab` on first use.
+    words: OnceLock<WordIndex>,
 }
 
 impl TfidfVectorizer {
@@ -532,19 +537,10 @@ impl TfidfVectorizer {
     ) {
         indices.clear();
         values.clear();
-        let mut batch = std::mem::take(&mut scratch.batch);
-        batch.clear();
-        self.analyzer
-            .for_each_term(text, scratch, |term| batch.push(term));
-        if !self.vocab.slots.is_empty() {
-            self.vocab.touch(&batch.hashes);
-            for (i, &hash) in batch.hashes.iter().enumerate() {
-                if let Ok(id) = self.vocab.find(batch.term(i), hash) {
-                    indices.push(id);
-                }
-            }
+        if !self.word_terms(text, scratch, indices) {
+            indices.clear();
+            self.string_terms(text, scratch, indices);
         }
-        scratch.batch = batch;
         indices.sort_unstable();
         // Run-length encode in place: `kept` entries of `indices` are final.
         let (mut kept, mut i) = (0, 0);
@@ -558,6 +554,80 @@ impl TfidfVectorizer {
         }
         indices.truncate(kept);
         self.normalize(values);
+    }
+
+    fn word_index(&self) -> &WordIndex {
+        self.words.get_or_init(|| {
+            WordIndex::build(
+                self.vocab.len(),
+                |id| self.vocab.term(id),
+                self.analyzer.config().word_ngrams,
+            )
+        })
+    }
+
+    /// Pushes the term ids of `text` onto `ids`, looking word n-grams up by integer keys (see
+    /// [`crate::grams`]) and character n-grams by string. Returns false, having pushed only part, when a
+    /// word is not safe for integer keys: the caller then uses [`Self::string_terms`].
+    fn word_terms(&self, text: &str, scratch: &mut Scratch, ids: &mut Vec<u32>) -> bool {
+        let index = self.word_index();
+        let analyzer = &self.analyzer;
+        let char_ngrams = analyzer.config().char_ngrams;
+        let Scratch {
+            lower,
+            tokens,
+            word_ids,
+            nodes,
+            batch,
+            char_grams,
+            ..
+        } = scratch;
+        word_ids.clear();
+        batch.clear();
+        let mut safe = true;
+        analyzer.for_each_token(text, lower, |token| {
+            let word = tokens.word(index, token, |token| {
+                let stem = analyzer.stem(token);
+                if safe_word(&stem) {
+                    index.word(&stem)
+                } else {
+                    UNSAFE
+                }
+            });
+            safe &= word != UNSAFE;
+            word_ids.push(word);
+            if let Some(range) = char_ngrams {
+                char_grams.each(token, range, |gram| batch.push(gram));
+            }
+        });
+        if !safe {
+            return false;
+        }
+        index.terms(word_ids, analyzer.config().word_ngrams, nodes, ids);
+        self.find_batch(batch, ids);
+        true
+    }
+
+    /// Pushes the term ids of `text` onto `ids`, looking every term up by its string.
+    fn string_terms(&self, text: &str, scratch: &mut Scratch, ids: &mut Vec<u32>) {
+        let mut batch = std::mem::take(&mut scratch.batch);
+        batch.clear();
+        self.analyzer
+            .for_each_term(text, scratch, |term| batch.push(term));
+        self.find_batch(&batch, ids);
+        scratch.batch = batch;
+    }
+
+    fn find_batch(&self, batch: &TermBatch, ids: &mut Vec<u32>) {
+        if self.vocab.slots.is_empty() || batch.hashes.is_empty() {
+            return;
+        }
+        self.vocab.touch(&batch.hashes);
+        for (i, &hash) in batch.hashes.iter().enumerate() {
+            if let Ok(id) = self.vocab.find(batch.term(i), hash) {
+                ids.push(id);
+            }
+        }
     }
 
     /// Rows of a fitting chunk, from its counts, with the same arithmetic as `transform_one`.
@@ -777,6 +847,7 @@ impl<'de> Deserialize<'de> for TfidfVectorizer {
             params: repr.params,
             vocab,
             idf: repr.idf,
+            words: OnceLock::new(),
         })
     }
 }
