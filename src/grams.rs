@@ -47,7 +47,11 @@ impl StrTable {
     #[inline]
     pub(crate) fn get_str(&self, id: u32) -> &str {
         let id = id as usize;
-        let start = if id == 0 { 0 } else { self.ends[id - 1] as usize };
+        let start = if id == 0 {
+            0
+        } else {
+            self.ends[id - 1] as usize
+        };
         &self.text[start..self.ends[id] as usize]
     }
 
@@ -290,7 +294,13 @@ impl WordIndex {
 
     /// Pushes onto `out` the term of every word n-gram of `words` (ids from [`WordIndex::word`]) that is
     /// in the index, for n = 1..=`max_n`. `nodes` is a buffer.
-    pub(crate) fn terms(&self, words: &[u32], max_n: usize, nodes: &mut Vec<u32>, out: &mut Vec<u32>) {
+    pub(crate) fn terms(
+        &self,
+        words: &[u32],
+        max_n: usize,
+        nodes: &mut Vec<u32>,
+        out: &mut Vec<u32>,
+    ) {
         out.extend(
             words
                 .iter()
