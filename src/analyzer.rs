@@ -644,6 +644,10 @@ fn for_each_word<'a>(text: &'a str, mut f: impl FnMut(&'a str, bool)) {
             && (p + 1 == n
                 || (bytes[p + 1].is_ascii() && (bytes[p] != b' ' || bytes[p + 1] != b' ')))
     };
+    if text.is_ascii() {
+        ascii_words(text, &mut f);
+        return;
+    }
     let mut pos = 0;
     while pos < n {
         let Some(offset) = bytes[pos..].iter().position(|b| !b.is_ascii()) else {
@@ -707,41 +711,41 @@ fn class(b: u8) -> u8 {
 fn ascii_words<'a>(text: &'a str, f: &mut impl FnMut(&'a str, bool)) {
     let b = text.as_bytes();
     let n = b.len();
+    let word = |c: u8| matches!(CLASS[c as usize], LETTER | DIGIT | UNDERSCORE);
     let mut i = 0;
     while i < n {
-        let c = CLASS[b[i] as usize];
-        if !matches!(c, LETTER | DIGIT | UNDERSCORE) {
+        if !word(b[i]) {
             i += 1;
             continue;
         }
         let start = i;
-        let mut alphanumeric = false;
+        i += 1;
         loop {
-            while i < n {
-                let c = CLASS[b[i] as usize];
-                if !matches!(c, LETTER | DIGIT | UNDERSCORE) {
-                    break;
-                }
-                alphanumeric |= c != UNDERSCORE;
+            while i < n && word(b[i]) {
                 i += 1;
             }
+            // `b[i]` ends the run; it joins the run to the next one between two letters or two digits.
             if i + 1 < n {
                 let (prev, mid, next) = (
                     CLASS[b[i - 1] as usize],
                     CLASS[b[i] as usize],
                     CLASS[b[i + 1] as usize],
                 );
-                let joins =
-                    (prev == LETTER && next == LETTER && matches!(mid, MID_LETTER | MID_BOTH))
-                        || (prev == DIGIT && next == DIGIT && matches!(mid, MID_NUM | MID_BOTH));
+                let joins = match mid {
+                    MID_LETTER => prev == LETTER && next == LETTER,
+                    MID_NUM => prev == DIGIT && next == DIGIT,
+                    MID_BOTH => prev == next && (prev == LETTER || prev == DIGIT),
+                    _ => false,
+                };
                 if joins {
-                    i += 1;
+                    i += 2;
                     continue;
                 }
             }
             break;
         }
-        if alphanumeric {
+        // A run of underscores alone holds no letter or digit.
+        if b[start] != b'_' || b[start..i].iter().any(|&c| c != b'_') {
             f(&text[start..i], true);
         }
     }

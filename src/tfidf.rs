@@ -54,7 +54,7 @@ use serde::de::{self, DeserializeSeed, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::str::FromStr;
-use std::sync::OnceLock;
+use std::sync::{LazyLock, OnceLock};
 
 // Documents per parallel work unit. Fixed, so that the work split is the same on every machine.
 const FIT_CHUNK: usize = 512;
@@ -235,7 +235,17 @@ impl TfidfParams {
             });
             kept.truncate(limit);
         }
-        kept.par_sort_unstable_by(by_term);
+        // Sorted by the first eight bytes as a big-endian integer first: zero-padded, they order like
+        // the strings, so most comparisons need no string.
+        let prefix = |t: u32| {
+            let s = all.term(t).as_bytes();
+            let mut k = [0u8; 8];
+            k[..s.len().min(8)].copy_from_slice(&s[..s.len().min(8)]);
+            u64::from_be_bytes(k)
+        };
+        let mut keyed: Vec<(u64, u32)> = kept.iter().map(|&t| (prefix(t), t)).collect();
+        keyed.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| by_term(&a.1, &b.1)));
+        let kept: Vec<u32> = keyed.into_iter().map(|k| k.1).collect();
 
         let mut tmp_to_id = vec![u32::MAX; df.len()];
         let mut vocab = Vocabulary::default();
@@ -680,6 +690,18 @@ fn gram_text(words: &StrTable, levels: &[PairTable], level: usize, id: u32, out:
     out.push_str(words.get_str(key as u32));
 }
 
+/// 1 + ln(count), from a table for small counts (the same values: the table is filled by the same
+/// expression).
+#[inline]
+fn sublinear_tf(count: usize) -> f64 {
+    static SMALL: LazyLock<[f64; 256]> =
+        LazyLock::new(|| std::array::from_fn(|c| 1.0 + (c as f64).ln()));
+    match SMALL.get(count) {
+        Some(&tf) => tf,
+        None => 1.0 + (count as f64).ln(),
+    }
+}
+
 fn smooth_idf(n_docs: usize, df: usize) -> f32 {
     (((1 + n_docs) as f64 / (1 + df) as f64).ln() + 1.0) as f32
 }
@@ -1016,11 +1038,10 @@ impl TfidfVectorizer {
 
     #[inline]
     fn weight(&self, id: u32, count: usize) -> f32 {
-        let count = count as f64;
         let tf = if self.params.sublinear_tf {
-            1.0 + count.ln()
+            sublinear_tf(count)
         } else {
-            count
+            count as f64
         };
         (tf * self.idf[id as usize] as f64) as f32
     }
