@@ -22,12 +22,12 @@ pub(crate) fn safe_word(word: &str) -> bool {
 
 /// Strings to dense ids: one text arena, and an open-addressing index whose slots hold the low 32 bits
 /// of the string's hash next to its id, so that most mismatches are rejected without reading the text.
+/// The slot is chosen by the same low bits, so growing the index needs no hashing.
 #[derive(Clone, Default, Debug)]
 pub(crate) struct StrTable {
     text: String,
     ends: Vec<u32>,
     slots: Vec<u64>,
-    shift: u32,
 }
 
 const EMPTY: u64 = u64::MAX;
@@ -65,7 +65,7 @@ impl StrTable {
     #[inline]
     fn find(&self, s: &str, hash: u64) -> Result<u32, usize> {
         let mask = self.slots.len() - 1;
-        let mut slot = (hash >> self.shift) as usize;
+        let mut slot = hash as u32 as usize & mask;
         loop {
             let entry = self.slots[slot];
             if entry == EMPTY {
@@ -106,16 +106,14 @@ impl StrTable {
 
     fn grow(&mut self) {
         let size = (self.slots.len() * 2).max(64);
-        self.shift = 64 - size.trailing_zeros();
-        self.slots.clear();
-        self.slots.resize(size, EMPTY);
-        for id in 0..self.len() as u32 {
-            let hash = hash_str(self.get_str(id));
-            let mut slot = (hash >> self.shift) as usize;
+        assert!(size <= 1 << 32, "more than 2^31 distinct strings");
+        let old = std::mem::replace(&mut self.slots, vec![EMPTY; size]);
+        for entry in old.into_iter().filter(|&e| e != EMPTY) {
+            let mut slot = (entry >> 32) as usize & (size - 1);
             while self.slots[slot] != EMPTY {
                 slot = (slot + 1) & (size - 1);
             }
-            self.slots[slot] = (hash << 32) | id as u64;
+            self.slots[slot] = entry;
         }
     }
 }

@@ -407,8 +407,8 @@ struct ChunkTokens {
 }
 
 /// A fitting chunk's word n-grams: for n ≥ 2, the chunk's n-gram nodes (key: (node of the first n − 1
-/// words, last word), where a 1-gram node is the global word id), and per document the sorted
-/// (level << 32 | node, count) of its n-grams, level n − 1.
+/// words, last word), where a 1-gram node is the global word id), and per document the distinct
+/// (level << 32 | node, count) of its n-grams, level n − 1, in order of first occurrence.
 struct ChunkGrams {
     levels: Vec<PairTable>,
     indptr: Vec<usize>,
@@ -646,9 +646,31 @@ fn count_chunk_grams(
         keys: Vec::new(),
         counts: Vec::new(),
     };
-    let (mut words, mut nodes, mut doc) = (Vec::new(), Vec::new(), Vec::<u64>::new());
+    let (mut words, mut nodes) = (Vec::new(), Vec::new());
+    // Per level, per node: the last document it was seen in (1-based) and its entry in `out.keys`, so
+    // that a document's n-grams are counted without sorting.
+    let mut seen: Vec<Vec<(u32, u32)>> = vec![Vec::new(); max_n];
+    seen[0].resize(
+        token_word.iter().max().map_or(0, |&w| w as usize + 1),
+        (0, 0),
+    );
+    let count =
+        |seen: &mut Vec<(u32, u32)>, out: &mut ChunkGrams, doc: u32, level: usize, id: u32| {
+            if seen.len() <= id as usize {
+                seen.resize(id as usize + 1, (0, 0));
+            }
+            let entry = &mut seen[id as usize];
+            if entry.0 == doc {
+                out.counts[entry.1 as usize] += 1;
+            } else {
+                *entry = (doc, out.keys.len() as u32);
+                out.keys.push(((level as u64) << 32) | id as u64);
+                out.counts.push(1);
+            }
+        };
     let mut start = 0;
-    for &end in &chunk.ends {
+    for (d, &end) in chunk.ends.iter().enumerate() {
+        let doc = d as u32 + 1;
         words.clear();
         words.extend(
             chunk.words[start..end]
@@ -656,22 +678,18 @@ fn count_chunk_grams(
                 .map(|&t| token_word[token_map[t as usize] as usize]),
         );
         start = end;
-        doc.clear();
-        doc.extend(words.iter().map(|&w| w as u64));
+        for &w in &words {
+            count(&mut seen[0], &mut out, doc, 0, w);
+        }
         nodes.clear();
         nodes.extend_from_slice(&words);
-        for (k, level) in out.levels.iter_mut().enumerate() {
+        for k in 0..out.levels.len() {
             let n = nodes.len().saturating_sub(1);
             for i in 0..n {
-                nodes[i] = level.intern(pair(nodes[i], words[i + k + 1]));
-                doc.push(((k as u64 + 1) << 32) | nodes[i] as u64);
+                nodes[i] = out.levels[k].intern(pair(nodes[i], words[i + k + 1]));
+                count(&mut seen[k + 1], &mut out, doc, k + 1, nodes[i]);
             }
             nodes.truncate(n);
-        }
-        doc.sort_unstable();
-        for run in doc.chunk_by(|a, b| a == b) {
-            out.keys.push(run[0]);
-            out.counts.push(run.len() as u32);
         }
         out.indptr.push(out.keys.len());
     }
@@ -1011,7 +1029,8 @@ impl TfidfVectorizer {
     /// Rows of a fitting chunk, from its counts, with the same arithmetic as `transform_one`.
     fn chunk_rows(&self, rows: &Rows, tmp_to_id: &[u32]) -> CsrMatrix {
         let mut part = CsrMatrix::new(self.vocabulary_size());
-        let mut pairs: Vec<(u32, u32)> = Vec::new();
+        // (id << 32 | count): one integer to sort.
+        let mut pairs: Vec<u64> = Vec::new();
         let (mut indices, mut values) = (Vec::new(), Vec::new());
         for w in rows.indptr.windows(2) {
             pairs.clear();
@@ -1020,15 +1039,16 @@ impl TfidfVectorizer {
                     .iter()
                     .zip(&rows.counts[w[0]..w[1]])
                     .filter(|&(&tmp, _)| tmp != u32::MAX)
-                    .map(|(&tmp, &count)| (tmp_to_id[tmp as usize], count))
-                    .filter(|&(id, _)| id != u32::MAX),
+                    .map(|(&tmp, &count)| ((tmp_to_id[tmp as usize] as u64) << 32) | count as u64)
+                    .filter(|&p| p >> 32 != u32::MAX as u64),
             );
             pairs.sort_unstable();
             indices.clear();
             values.clear();
-            for &(id, count) in &pairs {
+            for &p in &pairs {
+                let id = (p >> 32) as u32;
                 indices.push(id);
-                values.push(self.weight(id, count as usize));
+                values.push(self.weight(id, p as u32 as usize));
             }
             self.normalize(&mut values);
             part.push_row(&indices, &values);
