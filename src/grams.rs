@@ -33,6 +33,14 @@ pub(crate) struct StrTable {
 const EMPTY: u64 = u64::MAX;
 
 impl StrTable {
+    /// An empty table that holds `n` strings without growing its index.
+    pub(crate) fn with_capacity(n: usize) -> StrTable {
+        StrTable {
+            slots: vec![EMPTY; (n * 2).max(64).next_power_of_two()],
+            ..StrTable::default()
+        }
+    }
+
     #[inline]
     pub(crate) fn len(&self) -> usize {
         self.ends.len()
@@ -252,33 +260,42 @@ impl WordIndex {
     ) -> WordIndex {
         let mut index = WordIndex {
             serial: SERIAL.fetch_add(1, Ordering::Relaxed),
-            words: StrTable::default(),
+            words: StrTable::with_capacity(n_terms / 2),
             unigram: Vec::new(),
             levels: vec![Level::default(); max_n.saturating_sub(1)],
         };
+        let mut pieces: Vec<&str> = Vec::with_capacity(max_n + 1);
         for id in 0..n_terms as u32 {
             let t = term(id);
-            if t.is_empty() || t.bytes().any(|b| b == b'#') {
+            if t.bytes().any(|b| b == b'#') {
                 continue;
             }
-            let mut pieces = t.split(' ');
-            let n = t.bytes().filter(|&b| b == b' ').count() + 1;
-            if n > max_n || t.split(' ').any(str::is_empty) {
+            pieces.clear();
+            pieces.extend(t.split(' ').take(max_n + 1));
+            if pieces.len() > max_n || pieces.iter().any(|p| p.is_empty()) {
                 continue;
             }
-            let first = pieces.next().unwrap_or_default();
-            let mut node = index.words.intern(first, hash_str(first));
-            index.unigram.resize(index.words.len(), NONE);
-            for (level, word) in pieces.enumerate() {
+            let mut node = NONE;
+            for (k, word) in pieces.iter().enumerate() {
                 let w = index.words.intern(word, hash_str(word));
-                index.unigram.resize(index.words.len(), NONE);
-                let level = &mut index.levels[level];
-                node = level.nodes.intern(pair(node, w));
-                level.terms.resize(level.nodes.len(), NONE);
+                if index.unigram.len() < index.words.len() {
+                    index.unigram.push(NONE);
+                }
+                node = match k {
+                    0 => w,
+                    _ => {
+                        let level = &mut index.levels[k - 1];
+                        let node = level.nodes.intern(pair(node, w));
+                        if level.terms.len() < level.nodes.len() {
+                            level.terms.push(NONE);
+                        }
+                        node
+                    }
+                };
             }
-            match n {
+            match pieces.len() {
                 1 => index.unigram[node as usize] = id,
-                _ => index.levels[n - 2].terms[node as usize] = id,
+                n => index.levels[n - 2].terms[node as usize] = id,
             }
         }
         index

@@ -59,6 +59,9 @@ use std::sync::{LazyLock, OnceLock};
 // Documents per parallel work unit. Fixed, so that the work split is the same on every machine.
 const FIT_CHUNK: usize = 512;
 const TRANSFORM_CHUNK: usize = 256;
+// `transform` builds the integer index of word n-grams for batches of at least this many bytes of text
+// per vocabulary term (building costs roughly what the index saves on that much text).
+const INDEX_BYTES_PER_TERM: usize = 8;
 
 /// A document-frequency bound: an absolute number of documents or a fraction of the corpus.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -905,6 +908,19 @@ pub struct TfidfVectorizer {
 impl TfidfVectorizer {
     /// One row per text, in order. Parallel; the result does not depend on the number of threads.
     pub fn transform(&self, texts: &[&str]) -> CsrMatrix {
+        // Building the integer index of word n-grams costs about as much as looking up a few bytes
+        // of text per term by string: worth it for a batch, not for a handful of texts.
+        let bytes: usize = texts.iter().map(|t| t.len()).sum();
+        let integer_keys = bytes >= INDEX_BYTES_PER_TERM * self.vocabulary_size();
+        self.transform_with(texts, integer_keys)
+    }
+
+    /// [`Self::transform`], with word n-grams looked up by integer keys or, if `integer_keys` is false
+    /// and the index is not built yet, by string. The rows are the same either way.
+    fn transform_with(&self, texts: &[&str], integer_keys: bool) -> CsrMatrix {
+        if integer_keys {
+            self.word_index();
+        }
         let parts: Vec<CsrMatrix> = texts
             .par_chunks(TRANSFORM_CHUNK)
             .map_init(
@@ -923,7 +939,8 @@ impl TfidfVectorizer {
     }
 
     /// The row of one text, written into `indices` (strictly increasing term ids) and `values`.
-    /// Allocates nothing once the buffers have grown.
+    /// Allocates nothing once the buffers have grown. Word n-grams are looked up by integer keys once
+    /// a batch [`Self::transform`] has built their index, by string before.
     pub fn transform_one(
         &self,
         text: &str,
@@ -933,7 +950,11 @@ impl TfidfVectorizer {
     ) {
         indices.clear();
         values.clear();
-        if !self.word_terms(text, scratch, indices) {
+        let by_integers = match self.words.get() {
+            Some(index) => self.word_terms(text, index, scratch, indices),
+            None => false,
+        };
+        if !by_integers {
             indices.clear();
             self.string_terms(text, scratch, indices);
         }
@@ -965,8 +986,13 @@ impl TfidfVectorizer {
     /// Pushes the term ids of `text` onto `ids`, looking word n-grams up by integer keys (see
     /// [`crate::grams`]) and character n-grams by string. Returns false, having pushed only part, when a
     /// word is not safe for integer keys: the caller then uses [`Self::string_terms`].
-    fn word_terms(&self, text: &str, scratch: &mut Scratch, ids: &mut Vec<u32>) -> bool {
-        let index = self.word_index();
+    fn word_terms(
+        &self,
+        text: &str,
+        index: &WordIndex,
+        scratch: &mut Scratch,
+        ids: &mut Vec<u32>,
+    ) -> bool {
         let analyzer = &self.analyzer;
         let char_ngrams = analyzer.config().char_ngrams;
         let Scratch {
@@ -1698,8 +1724,11 @@ mod tests {
             .iter()
             .map(|text| {
                 let mut counts = Counts::new();
-                analyzer.for_each_term(text, &mut scratch, |t| {
-                    *counts.entry(t.to_string()).or_default() += 1
+                analyzer.for_each_term(text, &mut scratch, |t| match counts.get_mut(t) {
+                    Some(c) => *c += 1,
+                    None => {
+                        counts.insert(t.to_string(), 1);
+                    }
                 });
                 counts
             })
@@ -1791,8 +1820,8 @@ mod tests {
         // Without words holding a space, fitting counts word n-grams by integer keys; with them, by
         // string. Transforming takes the string path only for the texts that hold one.
         for spaced_words in [false, true] {
-            let corpus = crate::analyzer::testing::texts_with(700, 11, spaced_words);
-            let held_out = crate::analyzer::testing::texts(200, 12);
+            let corpus = crate::analyzer::testing::texts_with(600, 11, spaced_words);
+            let held_out = crate::analyzer::testing::texts(150, 12);
             matches_reference(&corpus, &held_out, spaced_words);
         }
     }
@@ -1839,7 +1868,19 @@ mod tests {
                     assert_eq!(v.idf(id as u32).to_bits(), idf[id].to_bits(), "{what}");
                 }
                 assert_eq!(rows_of(&m), fit_rows, "{what}");
-                assert_eq!(rows_of(&v.transform(&other)), other_rows, "{what}");
+                // By string (the index is not built yet), then by integer keys.
+                assert!(v.words.get().is_none());
+                assert_eq!(
+                    rows_of(&v.transform_with(&other, false)),
+                    other_rows,
+                    "{what}"
+                );
+                assert_eq!(
+                    rows_of(&v.transform_with(&other, true)),
+                    other_rows,
+                    "{what}"
+                );
+                assert!(v.words.get().is_some());
                 assert_eq!(v.transform(&texts), m, "{what}");
             }
         }
