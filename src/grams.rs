@@ -371,8 +371,8 @@ pub(crate) struct TokenCache {
 pub(crate) const UNSAFE: u32 = u32::MAX - 1;
 
 // The cache is cleared at this many tokens or bytes of token text, bounding memory on open-ended input.
-const CACHE_TOKENS: usize = 1 << 20;
-const CACHE_BYTES: usize = 16 << 20;
+const CACHE_TOKENS: usize = 1 << 18;
+const CACHE_BYTES: usize = 4 << 20;
 // Longer tokens (base64 blobs, URLs run together) rarely repeat: not cached.
 const CACHE_MAX_TOKEN: usize = 48;
 

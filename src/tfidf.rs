@@ -35,15 +35,21 @@
 //!
 //! # Speed and determinism
 //!
-//! Fitting analyzes each document once: documents are counted in parallel in fixed chunks of
-//! consecutive documents, each chunk interning its terms locally; the chunks' vocabularies are then merged
-//! in order, filtered and sorted, and the training rows are rebuilt from the chunks' counts. Transforming
-//! looks each term up in an open-addressing index over the vocabulary (one string arena, no per-term
-//! allocation); a document's look-ups are batched so that their cache misses overlap, which is what
-//! bounds speed on a large vocabulary. Nothing is allocated per token;
-//! a row is built by sorting its term ids, never through a vocabulary-sized dense vector. Every row is
-//! computed by the same sequential code whatever the thread count, so output is identical with 1 or
-//! many threads.
+//! Word n-grams are handled as integers, never as joined strings (see `grams.rs`): a word gets an id,
+//! and an n-gram is the pair (id of its first n − 1 words, id of its last word). Fitting runs in fixed
+//! chunks of consecutive documents, in parallel: each chunk interns its tokens; the distinct tokens of
+//! the corpus are stemmed once each; each chunk counts its n-grams under chunk-local pair ids; the
+//! chunks' pairs are then merged in order into global ids, the document frequencies counted, strings
+//! built only for the terms within the `min_df`/`max_df` bounds, sorted, and the training rows rebuilt
+//! from the chunks' counts. Transforming maps each token to its word id through a per-thread cache
+//! (so a token is stemmed once per thread) and looks n-grams up by pairs in an index built from the
+//! vocabulary on the first large batch; small batches and character n-grams are looked up by string in
+//! an open-addressing index over the vocabulary. A word that would make joining ambiguous (it is
+//! empty or holds a space, which UAX #29 and some stemmers can produce) sends the fit, or the one
+//! document being transformed, to the string path: the terms and numbers are the same either way.
+//! Nothing is allocated per token; a row is built by sorting its term ids, never through a
+//! vocabulary-sized dense vector. Every row is computed by the same sequential code whatever the thread
+//! count, so output is identical with 1 or many threads.
 
 use crate::analyzer::{Analyzer, AnalyzerConfig, Scratch, TermBatch, hash_str};
 use crate::error::{Error, Result};
@@ -55,6 +61,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::str::FromStr;
 use std::sync::{LazyLock, OnceLock};
+
+thread_local! {
+    static THREAD_SCRATCH: std::cell::RefCell<(Scratch, Vec<u32>, Vec<f32>)> = Default::default();
+}
 
 // Documents per parallel work unit. Fixed, so that the work split is the same on every machine.
 const FIT_CHUNK: usize = 512;
@@ -923,17 +933,20 @@ impl TfidfVectorizer {
         }
         let parts: Vec<CsrMatrix> = texts
             .par_chunks(TRANSFORM_CHUNK)
-            .map_init(
-                || (Scratch::default(), Vec::new(), Vec::new()),
-                |(scratch, indices, values), chunk| {
+            .map(|chunk| {
+                // Each thread keeps its buffers and its token cache from chunk to chunk and from call
+                // to call: a cold cache means stemming every distinct token again. Nothing below
+                // calls into rayon, so the borrow is never taken twice on one thread.
+                THREAD_SCRATCH.with(|cell| {
+                    let (scratch, indices, values) = &mut *cell.borrow_mut();
                     let mut part = CsrMatrix::new(self.vocabulary_size());
                     for text in chunk {
                         self.transform_one(text, scratch, indices, values);
                         part.push_row(indices, values);
                     }
                     part
-                },
-            )
+                })
+            })
             .collect();
         concat_rows(self.vocabulary_size(), parts)
     }
