@@ -41,6 +41,12 @@
 //! [`Analyzer::for_each_term`] works in a caller-owned [`Scratch`]. Once its buffers have grown and its
 //! stem cache has seen the corpus's words, analysis allocates nothing: terms are emitted as `&str`
 //! slices of scratch buffers.
+//!
+//! # Speed
+//!
+//! Segmentation takes a byte-wise path on ASCII text that gives exactly `unicode_words`'s words (see
+//! `for_each_word`; tests compare the two on every short ASCII string and on random mixed text). The
+//! vectorizer uses stages 1–3 and 4 separately, so that it can cache and count words as integers.
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -386,7 +392,7 @@ impl PartialEq for Analyzer {
 /// analyzers; its stem cache resets itself when the stemming language changes.
 #[derive(Default, Debug)]
 pub struct Scratch {
-    lower: String,
+    pub(crate) lower: String,
     // Tokens after stop-word removal, joined by single spaces so that a word n-gram is one slice.
     plain: String,
     plain_spans: Vec<(usize, usize)>,
@@ -395,11 +401,55 @@ pub struct Scratch {
     // token → stem, `None` when the stemmer leaves the token unchanged (saves a copy).
     stems: HashMap<Box<str>, Option<Box<str>>, FastBuild>,
     stems_for: Option<Language>,
+    pub(crate) char_grams: CharGrams,
+    /// A document's terms, for the vectorizer's batched vocabulary look-ups.
+    pub(crate) batch: TermBatch,
+    /// The vectorizer's per-thread cache of word ids, and a document's word ids and n-gram nodes.
+    pub(crate) tokens: crate::grams::TokenCache,
+    pub(crate) word_ids: Vec<u32>,
+    pub(crate) nodes: Vec<u32>,
+}
+
+/// Buffers of stage 6.
+#[derive(Default, Debug)]
+pub(crate) struct CharGrams {
     padded: String,
     char_starts: Vec<usize>,
     gram: String,
-    /// A document's terms, for the vectorizer's batched vocabulary look-ups.
-    pub(crate) batch: TermBatch,
+}
+
+impl CharGrams {
+    /// Stage 6 for one token: calls `emit` with its character n-grams, n = `min_n..=max_n`.
+    #[inline]
+    pub(crate) fn each(
+        &mut self,
+        token: &str,
+        (min_n, max_n): (usize, usize),
+        mut emit: impl FnMut(&str),
+    ) {
+        let CharGrams {
+            padded,
+            char_starts,
+            gram,
+        } = self;
+        padded.clear();
+        padded.push(' ');
+        padded.push_str(token);
+        padded.push(' ');
+        char_starts.clear();
+        char_starts.extend(padded.char_indices().map(|(i, _)| i));
+        char_starts.push(padded.len());
+        let len = char_starts.len() - 1;
+        for n in min_n..=max_n {
+            if len <= n {
+                emit_char_gram(gram, padded, &mut emit);
+                break;
+            }
+            for i in 0..=len - n {
+                emit_char_gram(gram, &padded[char_starts[i]..char_starts[i + n]], &mut emit);
+            }
+        }
+    }
 }
 
 /// Terms copied into one buffer with their hashes, so that a caller can look many up at once (the
@@ -457,6 +507,39 @@ impl Analyzer {
         &self.config
     }
 
+    /// Stages 1–3: calls `f` with every token of `text`, lowercased (if configured), stop words removed.
+    #[inline]
+    pub(crate) fn for_each_token(&self, text: &str, lower: &mut String, mut f: impl FnMut(&str)) {
+        for_each_word(text, |word, ascii| {
+            let token = if !self.config.lowercase {
+                word
+            } else if ascii {
+                if word.bytes().any(|b| b.is_ascii_uppercase()) {
+                    lower.clear();
+                    lower.push_str(word);
+                    lower.make_ascii_lowercase();
+                    &**lower
+                } else {
+                    word
+                }
+            } else {
+                lowercase(word, &mut *lower)
+            };
+            if self.stop.is_empty() || !self.stop.contains(token) {
+                f(token);
+            }
+        });
+    }
+
+    /// Stage 4 for one token, uncached.
+    #[inline]
+    pub(crate) fn stem<'a>(&self, token: &'a str) -> std::borrow::Cow<'a, str> {
+        match &self.stemmer {
+            Some(stemmer) => stemmer.stem(token),
+            None => std::borrow::Cow::Borrowed(token),
+        }
+    }
+
     /// Calls `emit` with every term of `text`, in the order given in the module docs.
     pub fn for_each_term<F: FnMut(&str)>(&self, text: &str, scratch: &mut Scratch, mut emit: F) {
         let Scratch {
@@ -467,26 +550,14 @@ impl Analyzer {
             stemmed_spans,
             stems,
             stems_for,
-            padded,
-            char_starts,
-            gram,
-            batch: _,
+            char_grams,
+            ..
         } = scratch;
 
         // Stages 1–3.
         plain.clear();
         plain_spans.clear();
-        for word in text.unicode_words() {
-            let token = if self.config.lowercase {
-                lowercase(word, lower)
-            } else {
-                word
-            };
-            if !self.stop.is_empty() && self.stop.contains(token) {
-                continue;
-            }
-            push_token(plain, plain_spans, token);
-        }
+        self.for_each_token(text, lower, |token| push_token(plain, plain_spans, token));
 
         // Stage 4.
         let (words, spans) = match &self.stemmer {
@@ -526,29 +597,9 @@ impl Analyzer {
         }
 
         // Stage 6.
-        if let Some((min_n, max_n)) = self.config.char_ngrams {
+        if let Some(range) = self.config.char_ngrams {
             for &(start, end) in plain_spans.iter() {
-                padded.clear();
-                padded.push(' ');
-                padded.push_str(&plain[start..end]);
-                padded.push(' ');
-                char_starts.clear();
-                char_starts.extend(padded.char_indices().map(|(i, _)| i));
-                char_starts.push(padded.len());
-                let len = char_starts.len() - 1;
-                for n in min_n..=max_n {
-                    if len <= n {
-                        emit_char_gram(gram, padded, &mut emit);
-                        break;
-                    }
-                    for i in 0..=len - n {
-                        emit_char_gram(
-                            gram,
-                            &padded[char_starts[i]..char_starts[i + n]],
-                            &mut emit,
-                        );
-                    }
-                }
+                char_grams.each(&plain[start..end], range, &mut emit);
             }
         }
     }
@@ -577,6 +628,133 @@ fn emit_char_gram<F: FnMut(&str)>(gram: &mut String, slice: &str, emit: &mut F) 
     gram.push(CHAR_NGRAM_PREFIX);
     gram.push_str(slice);
     emit(gram);
+}
+
+/// Stage 1: calls `f` with every word of `text`, exactly the words of `unicode_words`, and whether the
+/// word is ASCII.
+///
+/// ASCII stretches take a byte-wise path. On ASCII, UAX #29 reduces to: letters, digits and `_` join;
+/// `:` `.` `'` join two letters; `,` `;` `.` `'` join two digits; every other byte breaks; a segment is a
+/// word if it holds a letter or digit. Text around non-ASCII characters goes to `unicode_words`, cut at
+/// *split bytes*: an ASCII byte of none of the classes above (space, newline, punctuation) whose
+/// neighbours are ASCII, and for a space, whose next byte is not a space. UAX #29 breaks on both sides of such a byte, and no rule looks across it (its
+/// neighbours are not Extend or Format characters, which the rules skip), so the words on either side
+/// do not depend on the other side. Tests check this against `unicode_words` itself.
+fn for_each_word<'a>(text: &'a str, mut f: impl FnMut(&'a str, bool)) {
+    let bytes = text.as_bytes();
+    let n = bytes.len();
+    // A space also joins the spaces after it (WB3d), and a combining mark after those.
+    let split = |p: usize| {
+        class(bytes[p]) == OTHER
+            && (p == 0 || bytes[p - 1].is_ascii())
+            && (p + 1 == n
+                || (bytes[p + 1].is_ascii() && (bytes[p] != b' ' || bytes[p + 1] != b' ')))
+    };
+    if text.is_ascii() {
+        ascii_words(text, &mut f);
+        return;
+    }
+    let mut pos = 0;
+    while pos < n {
+        let Some(offset) = bytes[pos..].iter().position(|b| !b.is_ascii()) else {
+            ascii_words(&text[pos..], &mut f);
+            return;
+        };
+        let first = pos + offset;
+        let start = match (pos..first).rev().find(|&p| split(p)) {
+            Some(p) => {
+                ascii_words(&text[pos..p], &mut f);
+                p + 1
+            }
+            None => pos,
+        };
+        let end = (first + 1..n).find(|&p| split(p)).unwrap_or(n);
+        for word in text[start..end].unicode_words() {
+            f(word, word.is_ascii());
+        }
+        pos = end + 1;
+    }
+}
+
+// Word-break classes of ASCII bytes, as far as the fast path needs them.
+const OTHER: u8 = 0;
+const LETTER: u8 = 1;
+const DIGIT: u8 = 2;
+const UNDERSCORE: u8 = 3;
+const MID_LETTER: u8 = 4; // :
+const MID_NUM: u8 = 5; // , ;
+const MID_BOTH: u8 = 6; // . '
+
+const CLASS: [u8; 128] = {
+    let mut t = [OTHER; 128];
+    let mut b = 0;
+    while b < 128 {
+        t[b] = match b as u8 {
+            b'a'..=b'z' | b'A'..=b'Z' => LETTER,
+            b'0'..=b'9' => DIGIT,
+            b'_' => UNDERSCORE,
+            b':' => MID_LETTER,
+            b',' | b';' => MID_NUM,
+            b'.' | b'\'' => MID_BOTH,
+            _ => OTHER,
+        };
+        b += 1;
+    }
+    t
+};
+
+#[inline]
+fn class(b: u8) -> u8 {
+    if b.is_ascii() {
+        CLASS[b as usize]
+    } else {
+        OTHER
+    }
+}
+
+/// The words of an ASCII text (see [`for_each_word`]).
+#[inline]
+fn ascii_words<'a>(text: &'a str, f: &mut impl FnMut(&'a str, bool)) {
+    let b = text.as_bytes();
+    let n = b.len();
+    let word = |c: u8| matches!(CLASS[c as usize], LETTER | DIGIT | UNDERSCORE);
+    let mut i = 0;
+    while i < n {
+        if !word(b[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        i += 1;
+        loop {
+            while i < n && word(b[i]) {
+                i += 1;
+            }
+            // `b[i]` ends the run; it joins the run to the next one between two letters or two digits.
+            if i + 1 < n {
+                let (prev, mid, next) = (
+                    CLASS[b[i - 1] as usize],
+                    CLASS[b[i] as usize],
+                    CLASS[b[i + 1] as usize],
+                );
+                let joins = match mid {
+                    MID_LETTER => prev == LETTER && next == LETTER,
+                    MID_NUM => prev == DIGIT && next == DIGIT,
+                    MID_BOTH => prev == next && (prev == LETTER || prev == DIGIT),
+                    _ => false,
+                };
+                if joins {
+                    i += 2;
+                    continue;
+                }
+            }
+            break;
+        }
+        // A run of underscores alone holds no letter or digit.
+        if b[start] != b'_' || b[start..i].iter().any(|&c| c != b'_') {
+            f(&text[start..i], true);
+        }
+    }
 }
 
 /// Stage 2: `word` lowercased, borrowing `word` itself when it has nothing to lowercase.
@@ -613,6 +791,182 @@ fn lowercase<'a>(word: &'a str, buf: &'a mut String) -> &'a str {
     buf
 }
 
+/// Deterministic test texts shared by the analyzer's and the vectorizer's tests: news-like English with
+/// inflections, numbers, joiners (`it's`, `e.g.`, `3.14`, `a_b`), mixed case, other scripts, and the corner
+/// cases of segmentation (combining marks after a space, no-break spaces, Hebrew quotes, `#`, NUL).
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{AnalyzerConfig, Language, StopWords};
+
+    const WORDS: [&str; 40] = [
+        "the",
+        "The",
+        "THE",
+        "of",
+        "and",
+        "a",
+        "in",
+        "to",
+        "is",
+        "it",
+        "running",
+        "runs",
+        "ran",
+        "connected",
+        "connections",
+        "happily",
+        "cats",
+        "cat",
+        "houses",
+        "housing",
+        "generously",
+        "troops",
+        "shelled",
+        "border",
+        "villages",
+        "ceasefire",
+        "agreement",
+        "signed",
+        "leaders",
+        "ministry",
+        "sanctions",
+        "Missile",
+        "tests",
+        "Government",
+        "talks",
+        "fire",
+        "overnight",
+        "rebels",
+        "attacked",
+        "convoy",
+    ];
+    const ODD: [&str; 44] = [
+        "1999",
+        "3.14",
+        "1,000",
+        "42nd",
+        "it's",
+        "don’t",
+        "e.g.",
+        "U.S.",
+        "foo_bar",
+        "_init",
+        "a:b",
+        "x.y.z",
+        "12;34",
+        "7'8",
+        "café",
+        "Zürich's",
+        "naïve",
+        "ΟΔΟΣ",
+        "σοφος",
+        "Straße",
+        "İstanbul",
+        "Привет",
+        "日本語",
+        "🎉",
+        "ǅemal",
+        "ÉCOLE",
+        " \u{345}",
+        "\u{202f}",
+        "a\u{202f}b",
+        "\u{301}",
+        "x\u{200d}",
+        "a\u{ad}b",
+        "\u{5d0}\"\u{5d0}",
+        "#tag",
+        "C#",
+        "\u{3000}",
+        "\u{fffd}",
+        "\u{0}",
+        "\u{64b}",
+        "كتاب",
+        "Ω\u{301}",
+        "1\u{2007}000",
+        "ｆｕｌｌ",
+        "__",
+    ];
+    const SEPARATORS: [&str; 16] = [
+        " ", " ", " ", " ", "  ", "\n", "\r\n", "\t", ", ", ". ", "; ", " - ", "(", ")\"", "'", "",
+    ];
+
+    /// Analyzer settings that between them exercise every stage.
+    pub(crate) fn configs() -> Vec<AnalyzerConfig> {
+        vec![
+            AnalyzerConfig::default(),
+            // The command line's defaults.
+            AnalyzerConfig {
+                stemmer: Some(Language::English),
+                word_ngrams: 2,
+                ..AnalyzerConfig::default()
+            },
+            AnalyzerConfig {
+                stop_words: StopWords::English,
+                stemmer: Some(Language::English),
+                word_ngrams: 3,
+                char_ngrams: Some((2, 4)),
+                ..AnalyzerConfig::default()
+            },
+            AnalyzerConfig {
+                lowercase: false,
+                stop_words: StopWords::Custom(vec!["the".into(), "it's".into(), "cat".into()]),
+                stemmer: Some(Language::French),
+                word_ngrams: 2,
+                char_ngrams: Some((1, 3)),
+            },
+            AnalyzerConfig {
+                stemmer: Some(Language::Arabic),
+                word_ngrams: 4,
+                ..AnalyzerConfig::default()
+            },
+        ]
+    }
+
+    /// `n` texts of 0 to about 120 words; the same `seed` gives the same texts.
+    pub(crate) fn texts(n: usize, seed: u64) -> Vec<String> {
+        texts_with(n, seed, true)
+    }
+
+    /// As [`texts`], with or without the words that hold a space (a space followed by a combining
+    /// mark) or that a stemmer may reduce to one (an Arabic diacritic alone).
+    pub(crate) fn texts_with(n: usize, seed: u64, spaced_words: bool) -> Vec<String> {
+        let mut state = seed | 1;
+        let mut next = move |bound: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % bound as u64) as usize
+        };
+        (0..n)
+            .map(|_| {
+                let len = next(120);
+                let mut text = String::new();
+                for _ in 0..len {
+                    match next(10) {
+                        0 => {
+                            let odd = ODD[next(ODD.len())];
+                            if spaced_words || !(odd.starts_with(' ') || odd == "\u{64b}") {
+                                text.push_str(odd);
+                            }
+                        }
+                        // Made-up words, so that the vocabulary has a long tail.
+                        1 => {
+                            for _ in 0..1 + next(3) {
+                                text.push_str(
+                                    ["ka", "lo", "ment", "ing", "ed", "s", "tion", "pre"][next(8)],
+                                );
+                            }
+                        }
+                        _ => text.push_str(WORDS[next(WORDS.len())]),
+                    }
+                    text.push_str(SEPARATORS[next(SEPARATORS.len())]);
+                }
+                text
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -626,6 +980,198 @@ mod tests {
             lowercase: false,
             ..AnalyzerConfig::default()
         })
+    }
+
+    /// The analyzer as its module docs define it, written the plain way: every stage a separate pass
+    /// over owned strings, segmentation straight from `unicode_words`, no caches.
+    fn reference_terms(config: &AnalyzerConfig, text: &str) -> Vec<String> {
+        let mut stop: HashSet<String> = HashSet::new();
+        for w in config.stop_words.words() {
+            stop.insert(w.replace('\'', "\u{2019}"));
+            stop.insert(w.to_string());
+        }
+        let stemmer = config
+            .stemmer
+            .map(|l| rust_stemmers::Stemmer::create(l.algorithm()));
+        let plain: Vec<String> = text
+            .unicode_words()
+            .map(|w| {
+                if config.lowercase {
+                    lowercase(w, &mut String::new()).to_string()
+                } else {
+                    w.to_string()
+                }
+            })
+            .filter(|t| !stop.contains(t))
+            .collect();
+        let words: Vec<String> = plain
+            .iter()
+            .map(|t| {
+                stemmer
+                    .as_ref()
+                    .map_or(t.clone(), |s| s.stem(t).into_owned())
+            })
+            .collect();
+        let mut out = Vec::new();
+        for n in 1..=config.word_ngrams {
+            for window in words.windows(n) {
+                out.push(window.join(" "));
+            }
+        }
+        if let Some((min_n, max_n)) = config.char_ngrams {
+            for token in &plain {
+                let padded: Vec<char> = format!(" {token} ").chars().collect();
+                for n in min_n..=max_n {
+                    if padded.len() <= n {
+                        out.push(format!("#{}", padded.iter().collect::<String>()));
+                        break;
+                    }
+                    for gram in padded.windows(n) {
+                        out.push(format!("#{}", gram.iter().collect::<String>()));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn terms_match_the_reference_pipeline() {
+        let texts = testing::texts(300, 7);
+        let mut scratch = Scratch::default();
+        for config in testing::configs() {
+            let a = analyzer(config.clone());
+            for text in &texts {
+                let mut got = Vec::new();
+                a.for_each_term(text, &mut scratch, |t| got.push(t.to_string()));
+                assert_eq!(
+                    got,
+                    reference_terms(&config, text),
+                    "{config:?} on {text:?}"
+                );
+            }
+        }
+    }
+
+    fn words_of(text: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        for_each_word(text, |w, ascii| {
+            assert_eq!(ascii, w.is_ascii());
+            out.push(w)
+        });
+        out
+    }
+
+    // Every ASCII string of up to 5 bytes over an alphabet with one byte of each word-break class
+    // (and of the classes that look alike), then random longer ones.
+    #[test]
+    fn ascii_segmentation_equals_unicode_words() {
+        let alphabet = b"aZ1_:.',;\" \n\r\t-#\x0b\x00";
+        let mut text = Vec::new();
+        let mut counter = [0usize; 6];
+        for len in 0..=5 {
+            counter.iter_mut().for_each(|c| *c = 0);
+            loop {
+                text.clear();
+                text.extend(counter[..len].iter().map(|&i| alphabet[i]));
+                let s = std::str::from_utf8(&text).unwrap();
+                assert_eq!(words_of(s), s.unicode_words().collect::<Vec<_>>(), "{s:?}");
+                // Next string of this length.
+                let mut k = 0;
+                while k < len && counter[k] + 1 == alphabet.len() {
+                    counter[k] = 0;
+                    k += 1;
+                }
+                if k == len {
+                    break;
+                }
+                counter[k] += 1;
+            }
+        }
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 24) as usize;
+            let s: String = (0..len)
+                .map(|i| alphabet[((state >> (i * 2 % 60)) as usize + i) % alphabet.len()] as char)
+                .collect();
+            assert_eq!(words_of(&s), s.unicode_words().collect::<Vec<_>>(), "{s:?}");
+        }
+    }
+
+    // Mixed text: non-ASCII characters of every class that could interact with their ASCII neighbours
+    // (combining marks, format characters, joiners, other spaces, Hebrew, Katakana, regional indicators,
+    // no-break spaces, MidLetter and MidNum characters outside ASCII) among ASCII of every class.
+    #[test]
+    fn mixed_segmentation_equals_unicode_words() {
+        let pieces = [
+            "a",
+            "Z",
+            "1",
+            "_",
+            ":",
+            ".",
+            "'",
+            ",",
+            ";",
+            "\"",
+            " ",
+            "\n",
+            "\r",
+            "\t",
+            "-",
+            "#",
+            "\u{301}",
+            "\u{345}",
+            "\u{ad}",
+            "\u{200d}",
+            "\u{200b}",
+            "\u{3000}",
+            "\u{a0}",
+            "\u{202f}",
+            "\u{2007}",
+            "\u{5d0}",
+            "\u{30a2}",
+            "\u{1f1fa}",
+            "\u{1f600}",
+            "\u{b7}",
+            "\u{2019}",
+            "\u{ff0c}",
+            "é",
+            "ß",
+            "Σ",
+            "\u{661}",
+            "\u{fe0f}",
+            "\u{85}",
+            "\u{2028}",
+            "日",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..300_000 {
+            let mut s = String::new();
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = state % 16;
+            for _ in 0..len {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                // Mostly ASCII, as in real text.
+                let i = if state.is_multiple_of(3) {
+                    state >> 8
+                } else {
+                    state >> 8 & 15
+                };
+                s.push_str(pieces[i as usize % pieces.len()]);
+            }
+            assert_eq!(words_of(&s), s.unicode_words().collect::<Vec<_>>(), "{s:?}");
+        }
+        for text in super::testing::texts(200, 3) {
+            assert_eq!(words_of(&text), text.unicode_words().collect::<Vec<_>>());
+        }
     }
 
     #[test]

@@ -61,6 +61,7 @@ pub mod cv;
 pub mod error;
 pub mod explain;
 pub mod format;
+mod grams;
 pub mod io;
 pub mod metrics;
 pub mod model;

@@ -35,28 +35,43 @@
 //!
 //! # Speed and determinism
 //!
-//! Fitting analyzes each document once: documents are counted in parallel in fixed chunks of
-//! consecutive documents, each chunk interning its terms locally; the chunks' vocabularies are then merged
-//! in order, filtered and sorted, and the training rows are rebuilt from the chunks' counts. Transforming
-//! looks each term up in an open-addressing index over the vocabulary (one string arena, no per-term
-//! allocation); a document's look-ups are batched so that their cache misses overlap, which is what
-//! bounds speed on a large vocabulary. Nothing is allocated per token;
-//! a row is built by sorting its term ids, never through a vocabulary-sized dense vector. Every row is
-//! computed by the same sequential code whatever the thread count, so output is identical with 1 or
-//! many threads.
+//! Word n-grams are handled as integers, never as joined strings (see `grams.rs`): a word gets an id,
+//! and an n-gram is the pair (id of its first n − 1 words, id of its last word). Fitting runs in fixed
+//! chunks of consecutive documents, in parallel: each chunk interns its tokens; the distinct tokens of
+//! the corpus are stemmed once each; each chunk counts its n-grams under chunk-local pair ids; the
+//! chunks' pairs are then merged in order into global ids, the document frequencies counted, strings
+//! built only for the terms within the `min_df`/`max_df` bounds, sorted, and the training rows rebuilt
+//! from the chunks' counts. Transforming maps each token to its word id through a per-thread cache
+//! (so a token is stemmed once per thread) and looks n-grams up by pairs in an index built from the
+//! vocabulary on the first large batch; small batches and character n-grams are looked up by string in
+//! an open-addressing index over the vocabulary. A word that would make joining ambiguous (it is
+//! empty or holds a space, which UAX #29 and some stemmers can produce) sends the fit, or the one
+//! document being transformed, to the string path: the terms and numbers are the same either way.
+//! Nothing is allocated per token; a row is built by sorting its term ids, never through a
+//! vocabulary-sized dense vector. Every row is computed by the same sequential code whatever the thread
+//! count, so output is identical with 1 or many threads.
 
-use crate::analyzer::{Analyzer, AnalyzerConfig, Scratch, hash_str};
+use crate::analyzer::{Analyzer, AnalyzerConfig, Scratch, TermBatch, hash_str};
 use crate::error::{Error, Result};
 use crate::format::{Block, TextBlock, refuse, thorough};
+use crate::grams::{PairTable, StrTable, UNSAFE, WordIndex, pair, safe_word};
 use crate::sparse::CsrMatrix;
 use rayon::prelude::*;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::str::FromStr;
+use std::sync::{LazyLock, OnceLock};
+
+thread_local! {
+    static THREAD_SCRATCH: std::cell::RefCell<(Scratch, Vec<u32>, Vec<f32>)> = Default::default();
+}
 
 // Documents per parallel work unit. Fixed, so that the work split is the same on every machine.
 const FIT_CHUNK: usize = 512;
 const TRANSFORM_CHUNK: usize = 256;
+// `transform` builds the integer index of word n-grams for batches of at least this many bytes of text
+// per vocabulary term (building costs roughly what the index saves on that much text).
+const INDEX_BYTES_PER_TERM: usize = 8;
 
 /// A document-frequency bound: an absolute number of documents or a fraction of the corpus.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -192,38 +207,17 @@ impl TfidfParams {
             ));
         }
 
-        let mut chunks: Vec<ChunkCounts> = texts
-            .par_chunks(FIT_CHUNK)
-            .map_init(Scratch::default, |scratch, chunk| {
-                count_chunk(&analyzer, chunk, scratch)
-            })
-            .collect();
-
-        // Merge in chunk order into provisional ids; `local_to_tmp[c][local]` maps chunk c's ids.
-        // Sized for the worst case (no term shared between chunks), so the table never grows.
-        let mut all = Vocabulary::with_capacity(chunks.iter().map(|c| c.terms.len()).sum());
-        let (mut df, mut total) = (Vec::<u32>::new(), Vec::<u64>::new());
-        let mut local_to_tmp: Vec<Vec<u32>> = Vec::with_capacity(chunks.len());
-        for chunk in &mut chunks {
-            let terms = std::mem::take(&mut chunk.terms);
-            let hashes = std::mem::take(&mut chunk.hashes);
-            let mut map: Vec<u32> = Vec::with_capacity(terms.len());
-            for (block, hashes) in hashes.chunks(64).enumerate() {
-                all.touch(hashes);
-                for (k, &hash) in hashes.iter().enumerate() {
-                    map.push(all.intern(terms.term((block * 64 + k) as u32), hash));
-                }
-            }
-            df.resize(all.len(), 0);
-            total.resize(all.len(), 0);
-            for (&local, &count) in chunk.ids.iter().zip(&chunk.counts) {
-                let t = map[local as usize] as usize;
-                df[t] += 1;
-                total[t] += count as u64;
-            }
-            local_to_tmp.push(map);
-        }
-        if all.len() == 0 {
+        let Counted {
+            all,
+            df,
+            total,
+            rows,
+            distinct,
+        } = match count_words(&analyzer, texts, (min_docs, max_docs)) {
+            Some(counted) => counted,
+            None => count_strings(&analyzer, texts),
+        };
+        if distinct == 0 {
             return Err(Error::param(
                 "documents",
                 format!("{n_docs} documents"),
@@ -231,7 +225,7 @@ impl TfidfParams {
             ));
         }
 
-        let mut kept: Vec<u32> = (0..all.len() as u32)
+        let mut kept: Vec<u32> = (0..df.len() as u32)
             .filter(|&t| (min_docs..=max_docs).contains(&(df[t as usize] as f64)))
             .collect();
         if kept.is_empty() {
@@ -254,9 +248,19 @@ impl TfidfParams {
             });
             kept.truncate(limit);
         }
-        kept.par_sort_unstable_by(by_term);
+        // Sorted by the first eight bytes as a big-endian integer first: zero-padded, they order like
+        // the strings, so most comparisons need no string.
+        let prefix = |t: u32| {
+            let s = all.term(t).as_bytes();
+            let mut k = [0u8; 8];
+            k[..s.len().min(8)].copy_from_slice(&s[..s.len().min(8)]);
+            u64::from_be_bytes(k)
+        };
+        let mut keyed: Vec<(u64, u32)> = kept.iter().map(|&t| (prefix(t), t)).collect();
+        keyed.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| by_term(&a.1, &b.1)));
+        let kept: Vec<u32> = keyed.into_iter().map(|k| k.1).collect();
 
-        let mut tmp_to_id = vec![u32::MAX; all.len()];
+        let mut tmp_to_id = vec![u32::MAX; df.len()];
         let mut vocab = Vocabulary::default();
         let mut idf = Vec::with_capacity(kept.len());
         for (id, &t) in kept.iter().enumerate() {
@@ -273,19 +277,105 @@ impl TfidfParams {
             params: self.clone(),
             vocab,
             idf: idf.into(),
+            words: OnceLock::new(),
         };
 
-        let parts: Vec<CsrMatrix> = chunks
+        let parts: Vec<CsrMatrix> = rows
             .par_iter()
-            .zip(&local_to_tmp)
-            .map(|(chunk, map)| vectorizer.chunk_rows(chunk, map, &tmp_to_id))
+            .map(|rows| vectorizer.chunk_rows(rows, &tmp_to_id))
             .collect();
         let matrix = concat_rows(vectorizer.vocabulary_size(), parts);
         Ok((vectorizer, matrix))
     }
 }
 
-fn count_chunk(analyzer: &Analyzer, texts: &[&str], scratch: &mut Scratch) -> ChunkCounts {
+/// The terms of a fit with their counts: provisional ("tmp") ids index `all` (their strings), `df` and
+/// `total`. Holds every term seen, or only those within the document-frequency bounds.
+struct Counted {
+    all: Vocabulary,
+    df: Vec<u32>,
+    total: Vec<u64>,
+    // Per fitting chunk.
+    rows: Vec<Rows>,
+    // Distinct terms seen, including those left out.
+    distinct: usize,
+}
+
+/// A fitting chunk's documents as rows of (tmp id or `u32::MAX` for a dropped term, count).
+#[derive(Default)]
+struct Rows {
+    indptr: Vec<usize>,
+    ids: Vec<u32>,
+    counts: Vec<u32>,
+}
+
+/// Counts every term by its string: each chunk interns its terms, then the chunks are merged in order.
+/// The general path; [`count_words`] gives the same counts faster when it applies.
+fn count_strings(analyzer: &Analyzer, texts: &[&str]) -> Counted {
+    let mut chunks: Vec<ChunkCounts> = texts
+        .par_chunks(FIT_CHUNK)
+        .map_init(Scratch::default, |scratch, chunk| {
+            count_chunk(analyzer, chunk, scratch, |analyzer, text, scratch, emit| {
+                analyzer.for_each_term(text, scratch, emit)
+            })
+        })
+        .collect();
+    let (all, df, total, maps) = merge_chunks(&mut chunks);
+    let rows = chunks
+        .iter()
+        .zip(&maps)
+        .map(|(chunk, map)| Rows {
+            indptr: chunk.indptr.clone(),
+            ids: chunk.ids.iter().map(|&local| map[local as usize]).collect(),
+            counts: chunk.counts.clone(),
+        })
+        .collect();
+    Counted {
+        all,
+        distinct: df.len(),
+        df,
+        total,
+        rows,
+    }
+}
+
+/// Merges chunks' string counts in chunk order into provisional ids: the strings, df and total of each,
+/// and for each chunk the map from its ids to provisional ids.
+#[allow(clippy::type_complexity)]
+fn merge_chunks(chunks: &mut [ChunkCounts]) -> (Vocabulary, Vec<u32>, Vec<u64>, Vec<Vec<u32>>) {
+    // Sized for the worst case (no term shared between chunks), so the table never grows.
+    let mut all = Vocabulary::with_capacity(chunks.iter().map(|c| c.terms.len()).sum());
+    let (mut df, mut total) = (Vec::<u32>::new(), Vec::<u64>::new());
+    let mut local_to_tmp: Vec<Vec<u32>> = Vec::with_capacity(chunks.len());
+    for chunk in chunks {
+        let terms = std::mem::take(&mut chunk.terms);
+        let hashes = std::mem::take(&mut chunk.hashes);
+        let mut map: Vec<u32> = Vec::with_capacity(terms.len());
+        for (block, hashes) in hashes.chunks(64).enumerate() {
+            all.touch(hashes);
+            for (k, &hash) in hashes.iter().enumerate() {
+                map.push(all.intern(terms.term((block * 64 + k) as u32), hash));
+            }
+        }
+        df.resize(all.len(), 0);
+        total.resize(all.len(), 0);
+        for (&local, &count) in chunk.ids.iter().zip(&chunk.counts) {
+            let t = map[local as usize] as usize;
+            df[t] += 1;
+            total[t] += count as u64;
+        }
+        local_to_tmp.push(map);
+    }
+    (all, df, total, local_to_tmp)
+}
+
+/// Counts the terms that `terms` gives for each text of a chunk, interning them by string.
+fn count_chunk(
+    analyzer: &Analyzer,
+    texts: &[&str],
+    scratch: &mut Scratch,
+    terms: impl Fn(&Analyzer, &str, &mut Scratch, &mut dyn FnMut(&str)),
+) -> ChunkCounts {
     let mut out = ChunkCounts {
         terms: Vocabulary::default(),
         hashes: Vec::new(),
@@ -298,7 +388,7 @@ fn count_chunk(analyzer: &Analyzer, texts: &[&str], scratch: &mut Scratch) -> Ch
     for text in texts {
         doc.clear();
         batch.clear();
-        analyzer.for_each_term(text, scratch, |term| batch.push(term));
+        terms(analyzer, text, scratch, &mut |term| batch.push(term));
         out.terms.touch(&batch.hashes);
         doc.extend(
             batch
@@ -319,6 +409,328 @@ fn count_chunk(analyzer: &Analyzer, texts: &[&str], scratch: &mut Scratch) -> Ch
         .map(|id| hash_str(out.terms.term(id)))
         .collect();
     out
+}
+
+/// A fitting chunk's tokens (stages 1–3), by chunk-local token id, and its character n-gram counts.
+struct ChunkTokens {
+    tokens: StrTable,
+    words: Vec<u32>,
+    ends: Vec<usize>,
+    chars: Option<ChunkCounts>,
+}
+
+/// A fitting chunk's word n-grams: for n ≥ 2, the chunk's n-gram nodes (key: (node of the first n − 1
+/// words, last word), where a 1-gram node is the global word id), and per document the distinct
+/// (level << 32 | node, count) of its n-grams, level n − 1, in order of first occurrence.
+struct ChunkGrams {
+    levels: Vec<PairTable>,
+    indptr: Vec<usize>,
+    keys: Vec<u64>,
+    counts: Vec<u32>,
+}
+
+/// Counts word n-grams by integer keys (see [`crate::grams`]): tokens are interned per chunk, each
+/// distinct token is stemmed once, and an n-gram is counted under its (prefix, word) key; strings are
+/// built only for the terms whose document frequency is within `bounds` (in documents). Gives the same
+/// counts as [`count_strings`], or `None` when a stem is not safe for integer keys ([`safe_word`]).
+fn count_words(analyzer: &Analyzer, texts: &[&str], bounds: (f64, f64)) -> Option<Counted> {
+    let config = analyzer.config();
+    let max_n = config.word_ngrams;
+
+    // Tokens of each chunk, and its character n-grams.
+    let chunks: Vec<ChunkTokens> = texts
+        .par_chunks(FIT_CHUNK)
+        .map_init(Scratch::default, |scratch, chunk| {
+            tokenize_chunk(analyzer, chunk, scratch)
+        })
+        .collect();
+
+    // Global tokens, in order of first appearance; each chunk's map to them.
+    let mut tokens = StrTable::default();
+    let token_maps: Vec<Vec<u32>> = chunks
+        .iter()
+        .map(|chunk| {
+            (0..chunk.tokens.len() as u32)
+                .map(|local| {
+                    let t = chunk.tokens.get_str(local);
+                    tokens.intern(t, hash_str(t))
+                })
+                .collect()
+        })
+        .collect();
+
+    // Each distinct token stemmed once; stems interned as words.
+    let stems: Vec<Option<String>> = (0..tokens.len() as u32)
+        .into_par_iter()
+        .map(|id| match analyzer.stem(tokens.get_str(id)) {
+            std::borrow::Cow::Borrowed(_) => None,
+            std::borrow::Cow::Owned(stem) => Some(stem),
+        })
+        .collect();
+    let mut words = StrTable::default();
+    let mut token_word = Vec::with_capacity(tokens.len());
+    for (id, stem) in stems.iter().enumerate() {
+        let word = stem.as_deref().unwrap_or(tokens.get_str(id as u32));
+        if !safe_word(word) {
+            return None;
+        }
+        token_word.push(words.intern(word, hash_str(word)));
+    }
+    drop(stems);
+
+    // Word n-grams of each chunk, by chunk-local node ids.
+    let grams: Vec<ChunkGrams> = chunks
+        .par_iter()
+        .zip(&token_maps)
+        .map(|(chunk, map)| count_chunk_grams(chunk, map, &token_word, max_n))
+        .collect();
+
+    // Merge the nodes into global ids, level by level, and count df and total.
+    let mut levels: Vec<PairTable> = vec![PairTable::default(); max_n.saturating_sub(1)];
+    let mut df: Vec<Vec<u32>> = vec![Vec::new(); max_n];
+    let mut total: Vec<Vec<u64>> = vec![Vec::new(); max_n];
+    df[0].resize(words.len(), 0);
+    total[0].resize(words.len(), 0);
+    let mut node_maps: Vec<Vec<Vec<u32>>> = Vec::with_capacity(grams.len());
+    for chunk in &grams {
+        let mut maps: Vec<Vec<u32>> = Vec::with_capacity(chunk.levels.len());
+        for (k, local) in chunk.levels.iter().enumerate() {
+            let map: Vec<u32> = (0..local.len() as u32)
+                .map(|node| {
+                    let key = local.key(node);
+                    let (prefix, word) = ((key >> 32) as u32, key as u32);
+                    let prefix = if k == 0 {
+                        prefix
+                    } else {
+                        maps[k - 1][prefix as usize]
+                    };
+                    levels[k].intern(pair(prefix, word))
+                })
+                .collect();
+            df[k + 1].resize(levels[k].len(), 0);
+            total[k + 1].resize(levels[k].len(), 0);
+            maps.push(map);
+        }
+        for (&key, &count) in chunk.keys.iter().zip(&chunk.counts) {
+            let (level, id) = ((key >> 32) as usize, key as u32);
+            let g = if level == 0 {
+                id
+            } else {
+                maps[level - 1][id as usize]
+            } as usize;
+            df[level][g] += 1;
+            total[level][g] += count as u64;
+        }
+        node_maps.push(maps);
+    }
+
+    // Character n-grams, merged by string.
+    let mut char_chunks: Vec<ChunkCounts> = chunks.into_iter().filter_map(|c| c.chars).collect();
+    let chars = (!char_chunks.is_empty()).then(|| merge_chunks(&mut char_chunks));
+
+    // Provisional ids and strings of every term seen.
+    let mut all = Vocabulary::default();
+    let (mut all_df, mut all_total) = (Vec::new(), Vec::new());
+    let mut tmp: Vec<Vec<u32>> = Vec::with_capacity(max_n);
+    let mut text = String::new();
+    let mut distinct = 0;
+    for level in 0..max_n {
+        let mut ids = Vec::with_capacity(df[level].len());
+        for g in 0..df[level].len() {
+            if df[level][g] > 0 {
+                distinct += 1;
+            }
+            if !(bounds.0..=bounds.1).contains(&(df[level][g] as f64)) {
+                ids.push(u32::MAX);
+                continue;
+            }
+            text.clear();
+            gram_text(&words, &levels, level, g as u32, &mut text);
+            ids.push(all_df.len() as u32);
+            all.push(&text);
+            all_df.push(df[level][g]);
+            all_total.push(total[level][g]);
+        }
+        tmp.push(ids);
+    }
+    let char_tmp: Vec<u32> = match &chars {
+        Some((terms, cdf, ctotal, _)) => (0..terms.len() as u32)
+            .map(|c| {
+                distinct += 1;
+                let d = cdf[c as usize];
+                if !(bounds.0..=bounds.1).contains(&(d as f64)) {
+                    return u32::MAX;
+                }
+                all.push(terms.term(c));
+                all_df.push(d);
+                all_total.push(ctotal[c as usize]);
+                (all_df.len() - 1) as u32
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+
+    // Rows in provisional ids.
+    let char_maps = chars.map(|c| c.3);
+    let rows = grams
+        .par_iter()
+        .enumerate()
+        .map(|(c, chunk)| {
+            let maps = &node_maps[c];
+            let mut rows = Rows {
+                indptr: vec![0],
+                ..Rows::default()
+            };
+            for (d, w) in chunk.indptr.windows(2).enumerate() {
+                for (&key, &count) in chunk.keys[w[0]..w[1]].iter().zip(&chunk.counts[w[0]..w[1]]) {
+                    let (level, id) = ((key >> 32) as usize, key as u32);
+                    let g = if level == 0 {
+                        id
+                    } else {
+                        maps[level - 1][id as usize]
+                    };
+                    rows.ids.push(tmp[level][g as usize]);
+                    rows.counts.push(count);
+                }
+                if let (Some(chars), Some(maps)) = (&char_chunks.get(c), &char_maps) {
+                    let (a, b) = (chars.indptr[d], chars.indptr[d + 1]);
+                    for (&local, &count) in chars.ids[a..b].iter().zip(&chars.counts[a..b]) {
+                        rows.ids.push(char_tmp[maps[c][local as usize] as usize]);
+                        rows.counts.push(count);
+                    }
+                }
+                rows.indptr.push(rows.ids.len());
+            }
+            rows
+        })
+        .collect();
+    Some(Counted {
+        all,
+        df: all_df,
+        total: all_total,
+        rows,
+        distinct,
+    })
+}
+
+/// Stages 1–3 of a chunk, interning tokens; stage 6 counted by string when configured.
+fn tokenize_chunk(analyzer: &Analyzer, texts: &[&str], scratch: &mut Scratch) -> ChunkTokens {
+    let mut out = ChunkTokens {
+        tokens: StrTable::default(),
+        words: Vec::new(),
+        ends: Vec::with_capacity(texts.len()),
+        chars: None,
+    };
+    let Scratch { lower, .. } = scratch;
+    for text in texts {
+        analyzer.for_each_token(text, lower, |token| {
+            out.words.push(out.tokens.intern(token, hash_str(token)));
+        });
+        out.ends.push(out.words.len());
+    }
+    if let Some(range) = analyzer.config().char_ngrams {
+        out.chars = Some(count_chunk(
+            analyzer,
+            texts,
+            scratch,
+            |analyzer, text, scratch, emit| {
+                let Scratch {
+                    lower, char_grams, ..
+                } = scratch;
+                analyzer.for_each_token(text, lower, |token| {
+                    char_grams.each(token, range, &mut *emit)
+                });
+            },
+        ));
+    }
+    out
+}
+
+/// The word n-grams of a chunk's documents by chunk-local nodes (see [`ChunkGrams`]).
+fn count_chunk_grams(
+    chunk: &ChunkTokens,
+    token_map: &[u32],
+    token_word: &[u32],
+    max_n: usize,
+) -> ChunkGrams {
+    let mut out = ChunkGrams {
+        levels: vec![PairTable::default(); max_n.saturating_sub(1)],
+        indptr: vec![0],
+        keys: Vec::new(),
+        counts: Vec::new(),
+    };
+    let (mut words, mut nodes) = (Vec::new(), Vec::new());
+    // Per level, per node: the last document it was seen in (1-based) and its entry in `out.keys`, so
+    // that a document's n-grams are counted without sorting.
+    let mut seen: Vec<Vec<(u32, u32)>> = vec![Vec::new(); max_n];
+    seen[0].resize(
+        token_word.iter().max().map_or(0, |&w| w as usize + 1),
+        (0, 0),
+    );
+    let count =
+        |seen: &mut Vec<(u32, u32)>, out: &mut ChunkGrams, doc: u32, level: usize, id: u32| {
+            if seen.len() <= id as usize {
+                seen.resize(id as usize + 1, (0, 0));
+            }
+            let entry = &mut seen[id as usize];
+            if entry.0 == doc {
+                out.counts[entry.1 as usize] += 1;
+            } else {
+                *entry = (doc, out.keys.len() as u32);
+                out.keys.push(((level as u64) << 32) | id as u64);
+                out.counts.push(1);
+            }
+        };
+    let mut start = 0;
+    for (d, &end) in chunk.ends.iter().enumerate() {
+        let doc = d as u32 + 1;
+        words.clear();
+        words.extend(
+            chunk.words[start..end]
+                .iter()
+                .map(|&t| token_word[token_map[t as usize] as usize]),
+        );
+        start = end;
+        for &w in &words {
+            count(&mut seen[0], &mut out, doc, 0, w);
+        }
+        nodes.clear();
+        nodes.extend_from_slice(&words);
+        for k in 0..out.levels.len() {
+            let n = nodes.len().saturating_sub(1);
+            for i in 0..n {
+                nodes[i] = out.levels[k].intern(pair(nodes[i], words[i + k + 1]));
+                count(&mut seen[k + 1], &mut out, doc, k + 1, nodes[i]);
+            }
+            nodes.truncate(n);
+        }
+        out.indptr.push(out.keys.len());
+    }
+    out
+}
+
+/// Appends the words of node `id` of `level` (0: a word) to `out`, joined by spaces.
+fn gram_text(words: &StrTable, levels: &[PairTable], level: usize, id: u32, out: &mut String) {
+    if level == 0 {
+        out.push_str(words.get_str(id));
+        return;
+    }
+    let key = levels[level - 1].key(id);
+    gram_text(words, levels, level - 1, (key >> 32) as u32, out);
+    out.push(' ');
+    out.push_str(words.get_str(key as u32));
+}
+
+/// 1 + ln(count), from a table for small counts (the same values: the table is filled by the same
+/// expression).
+#[inline]
+fn sublinear_tf(count: usize) -> f64 {
+    static SMALL: LazyLock<[f64; 256]> =
+        LazyLock::new(|| std::array::from_fn(|c| 1.0 + (c as f64).ln()));
+    match SMALL.get(count) {
+        Some(&tf) => tf,
+        None => 1.0 + (count as f64).ln(),
+    }
 }
 
 fn smooth_idf(n_docs: usize, df: usize) -> f32 {
@@ -522,37 +934,56 @@ fn pack(hash: u64, id: u32) -> u64 {
 }
 
 /// A fitted vectorizer: analyzer, parameters, vocabulary and IDF. Serializes (serde) as its analyzer
-/// config, parameters, term list and IDF list; the term index is rebuilt on loading.
+/// config, parameters, vocabulary blocks and IDF.
 #[derive(Clone)]
 pub struct TfidfVectorizer {
     analyzer: Analyzer,
     params: TfidfParams,
     vocab: Vocabulary,
     idf: Block<f32>,
+    // The word n-gram terms by integer keys; built from `vocab` on the first large batch.
+    words: OnceLock<WordIndex>,
 }
 
 impl TfidfVectorizer {
     /// One row per text, in order. Parallel; the result does not depend on the number of threads.
     pub fn transform(&self, texts: &[&str]) -> CsrMatrix {
+        // Building the integer index of word n-grams costs about as much as looking up a few bytes
+        // of text per term by string: worth it for a batch, not for a handful of texts.
+        let bytes: usize = texts.iter().map(|t| t.len()).sum();
+        let integer_keys = bytes >= INDEX_BYTES_PER_TERM * self.vocabulary_size();
+        self.transform_with(texts, integer_keys)
+    }
+
+    /// [`Self::transform`], with word n-grams looked up by integer keys or, if `integer_keys` is false
+    /// and the index is not built yet, by string. The rows are the same either way.
+    fn transform_with(&self, texts: &[&str], integer_keys: bool) -> CsrMatrix {
+        if integer_keys {
+            self.word_index();
+        }
         let parts: Vec<CsrMatrix> = texts
             .par_chunks(TRANSFORM_CHUNK)
-            .map_init(
-                || (Scratch::default(), Vec::new(), Vec::new()),
-                |(scratch, indices, values), chunk| {
+            .map(|chunk| {
+                // Each thread keeps its buffers and its token cache from chunk to chunk and from call
+                // to call: a cold cache means stemming every distinct token again. Nothing below
+                // calls into rayon, so the borrow is never taken twice on one thread.
+                THREAD_SCRATCH.with(|cell| {
+                    let (scratch, indices, values) = &mut *cell.borrow_mut();
                     let mut part = CsrMatrix::new(self.vocabulary_size());
                     for text in chunk {
                         self.transform_one(text, scratch, indices, values);
                         part.push_row(indices, values);
                     }
                     part
-                },
-            )
+                })
+            })
             .collect();
         concat_rows(self.vocabulary_size(), parts)
     }
 
     /// The row of one text, written into `indices` (strictly increasing term ids) and `values`.
-    /// Allocates nothing once the buffers have grown.
+    /// Allocates nothing once the buffers have grown. Word n-grams are looked up by integer keys once
+    /// a batch [`Self::transform`] has built their index, by string before.
     pub fn transform_one(
         &self,
         text: &str,
@@ -562,19 +993,14 @@ impl TfidfVectorizer {
     ) {
         indices.clear();
         values.clear();
-        let mut batch = std::mem::take(&mut scratch.batch);
-        batch.clear();
-        self.analyzer
-            .for_each_term(text, scratch, |term| batch.push(term));
-        if !self.vocab.slots.is_empty() {
-            self.vocab.touch(&batch.hashes);
-            for (i, &hash) in batch.hashes.iter().enumerate() {
-                if let Ok(id) = self.vocab.find(batch.term(i), hash) {
-                    indices.push(id);
-                }
-            }
+        let by_integers = match self.words.get() {
+            Some(index) => self.word_terms(text, index, scratch, indices),
+            None => false,
+        };
+        if !by_integers {
+            indices.clear();
+            self.string_terms(text, scratch, indices);
         }
-        scratch.batch = batch;
         indices.sort_unstable();
         // Run-length encode in place: `kept` entries of `indices` are final.
         let (mut kept, mut i) = (0, 0);
@@ -590,33 +1016,108 @@ impl TfidfVectorizer {
         self.normalize(values);
     }
 
-    /// Rows of a fitting chunk, from its counts, with the same arithmetic as `transform_one`.
-    fn chunk_rows(
+    fn word_index(&self) -> &WordIndex {
+        self.words.get_or_init(|| {
+            WordIndex::build(
+                self.vocab.len(),
+                |id| self.vocab.term(id),
+                self.analyzer.config().word_ngrams,
+            )
+        })
+    }
+
+    /// Pushes the term ids of `text` onto `ids`, looking word n-grams up by integer keys (see
+    /// [`crate::grams`]) and character n-grams by string. Returns false, having pushed only part, when a
+    /// word is not safe for integer keys: the caller then uses [`Self::string_terms`].
+    fn word_terms(
         &self,
-        chunk: &ChunkCounts,
-        local_to_tmp: &[u32],
-        tmp_to_id: &[u32],
-    ) -> CsrMatrix {
+        text: &str,
+        index: &WordIndex,
+        scratch: &mut Scratch,
+        ids: &mut Vec<u32>,
+    ) -> bool {
+        let analyzer = &self.analyzer;
+        let char_ngrams = analyzer.config().char_ngrams;
+        let Scratch {
+            lower,
+            tokens,
+            word_ids,
+            nodes,
+            batch,
+            char_grams,
+            ..
+        } = scratch;
+        word_ids.clear();
+        batch.clear();
+        let mut safe = true;
+        analyzer.for_each_token(text, lower, |token| {
+            let word = tokens.word(index, token, |token| {
+                let stem = analyzer.stem(token);
+                if safe_word(&stem) {
+                    index.word(&stem)
+                } else {
+                    UNSAFE
+                }
+            });
+            safe &= word != UNSAFE;
+            word_ids.push(word);
+            if let Some(range) = char_ngrams {
+                char_grams.each(token, range, |gram| batch.push(gram));
+            }
+        });
+        if !safe {
+            return false;
+        }
+        index.terms(word_ids, analyzer.config().word_ngrams, nodes, ids);
+        self.find_batch(batch, ids);
+        true
+    }
+
+    /// Pushes the term ids of `text` onto `ids`, looking every term up by its string.
+    fn string_terms(&self, text: &str, scratch: &mut Scratch, ids: &mut Vec<u32>) {
+        let mut batch = std::mem::take(&mut scratch.batch);
+        batch.clear();
+        self.analyzer
+            .for_each_term(text, scratch, |term| batch.push(term));
+        self.find_batch(&batch, ids);
+        scratch.batch = batch;
+    }
+
+    fn find_batch(&self, batch: &TermBatch, ids: &mut Vec<u32>) {
+        if self.vocab.slots.is_empty() || batch.hashes.is_empty() {
+            return;
+        }
+        self.vocab.touch(&batch.hashes);
+        for (i, &hash) in batch.hashes.iter().enumerate() {
+            if let Ok(id) = self.vocab.find(batch.term(i), hash) {
+                ids.push(id);
+            }
+        }
+    }
+
+    /// Rows of a fitting chunk, from its counts, with the same arithmetic as `transform_one`.
+    fn chunk_rows(&self, rows: &Rows, tmp_to_id: &[u32]) -> CsrMatrix {
         let mut part = CsrMatrix::new(self.vocabulary_size());
-        let mut pairs: Vec<(u32, u32)> = Vec::new();
+        // (id << 32 | count): one integer to sort.
+        let mut pairs: Vec<u64> = Vec::new();
         let (mut indices, mut values) = (Vec::new(), Vec::new());
-        for w in chunk.indptr.windows(2) {
+        for w in rows.indptr.windows(2) {
             pairs.clear();
             pairs.extend(
-                chunk.ids[w[0]..w[1]]
+                rows.ids[w[0]..w[1]]
                     .iter()
-                    .zip(&chunk.counts[w[0]..w[1]])
-                    .map(|(&local, &count)| {
-                        (tmp_to_id[local_to_tmp[local as usize] as usize], count)
-                    })
-                    .filter(|&(id, _)| id != u32::MAX),
+                    .zip(&rows.counts[w[0]..w[1]])
+                    .filter(|&(&tmp, _)| tmp != u32::MAX)
+                    .map(|(&tmp, &count)| ((tmp_to_id[tmp as usize] as u64) << 32) | count as u64)
+                    .filter(|&p| p >> 32 != u32::MAX as u64),
             );
             pairs.sort_unstable();
             indices.clear();
             values.clear();
-            for &(id, count) in &pairs {
+            for &p in &pairs {
+                let id = (p >> 32) as u32;
                 indices.push(id);
-                values.push(self.weight(id, count as usize));
+                values.push(self.weight(id, p as u32 as usize));
             }
             self.normalize(&mut values);
             part.push_row(&indices, &values);
@@ -626,11 +1127,10 @@ impl TfidfVectorizer {
 
     #[inline]
     fn weight(&self, id: u32, count: usize) -> f32 {
-        let count = count as f64;
         let tf = if self.params.sublinear_tf {
-            1.0 + count.ln()
+            sublinear_tf(count)
         } else {
-            count
+            count as f64
         };
         (tf * self.idf[id as usize] as f64) as f32
     }
@@ -760,6 +1260,7 @@ impl<'de> Deserialize<'de> for TfidfVectorizer {
             params: repr.params,
             vocab,
             idf: repr.idf,
+            words: OnceLock::new(),
         })
     }
 }
@@ -768,6 +1269,7 @@ impl<'de> Deserialize<'de> for TfidfVectorizer {
 mod tests {
     use super::*;
     use crate::analyzer::StopWords;
+    use std::collections::BTreeMap;
 
     // The corpus of the scikit-learn comparisons. Every word has two or more characters and no
     // apostrophe or inner period, so scikit-learn's default token_pattern r"(?u)\b\w\w+\b" and UAX #29
@@ -1222,5 +1724,177 @@ mod tests {
         }
         v.transform_one("\u{0}\u{0}", &mut scratch, &mut indices, &mut values);
         assert!(indices.is_empty() && values.is_empty());
+    }
+
+    type Counts = BTreeMap<String, usize>;
+    type Rows = Vec<Vec<(u32, f32)>>;
+
+    /// Term counts of each text, from the analyzer's terms.
+    fn reference_counts(analyzer: &Analyzer, texts: &[&str]) -> Vec<Counts> {
+        let mut scratch = Scratch::default();
+        texts
+            .iter()
+            .map(|text| {
+                let mut counts = Counts::new();
+                analyzer.for_each_term(text, &mut scratch, |t| match counts.get_mut(t) {
+                    Some(c) => *c += 1,
+                    None => {
+                        counts.insert(t.to_string(), 1);
+                    }
+                });
+                counts
+            })
+            .collect()
+    }
+
+    /// TF-IDF as the module docs define it, with ordered maps and strings, from the term counts of the
+    /// fitting documents: the vocabulary, its IDF, and the rows of `docs` then of `others`.
+    fn reference_fit(
+        params: &TfidfParams,
+        docs: &[Counts],
+        others: &[Counts],
+    ) -> (Vec<String>, Vec<f32>, Rows, Rows) {
+        let mut df: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+        for doc in docs {
+            for (term, &c) in doc {
+                let e = df.entry(term).or_default();
+                e.0 += 1;
+                e.1 += c;
+            }
+        }
+        let n = docs.len();
+        let (lo, hi) = (params.min_df.documents(n), params.max_df.documents(n));
+        let mut kept: Vec<(&str, usize, usize)> = df
+            .iter()
+            .filter(|(_, (d, _))| (lo..=hi).contains(&(*d as f64)))
+            .map(|(t, &(d, total))| (*t, d, total))
+            .collect();
+        if let Some(limit) = params.max_features {
+            kept.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(b.0)));
+            kept.truncate(limit);
+            kept.sort_by(|a, b| a.0.cmp(b.0));
+        }
+        let terms: Vec<String> = kept.iter().map(|k| k.0.to_string()).collect();
+        let idf: Vec<f32> = kept.iter().map(|k| smooth_idf(n, k.1)).collect();
+        let ids: BTreeMap<&str, u32> = kept
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.0, i as u32))
+            .collect();
+        let row = |counts: &Counts| {
+            let mut row: Vec<(u32, f32)> = counts
+                .iter()
+                .filter_map(|(t, &c)| {
+                    let id = *ids.get(t.as_str())?;
+                    let tf = if params.sublinear_tf {
+                        1.0 + (c as f64).ln()
+                    } else {
+                        c as f64
+                    };
+                    Some((id, (tf * idf[id as usize] as f64) as f32))
+                })
+                .collect();
+            row.sort_by_key(|e| e.0);
+            if params.norm {
+                let norm = row
+                    .iter()
+                    .map(|e| e.1 as f64 * e.1 as f64)
+                    .sum::<f64>()
+                    .sqrt();
+                if norm > 0.0 {
+                    row.iter_mut()
+                        .for_each(|e| e.1 = (e.1 as f64 / norm) as f32);
+                }
+            }
+            row
+        };
+        let fit_rows = docs.iter().map(row).collect();
+        let other_rows = others.iter().map(row).collect();
+        (terms, idf, fit_rows, other_rows)
+    }
+
+    fn rows_of(m: &CsrMatrix) -> Vec<Vec<(u32, f32)>> {
+        m.rows()
+            .map(|r| {
+                r.indices
+                    .iter()
+                    .copied()
+                    .zip(r.values.iter().copied())
+                    .collect()
+            })
+            .collect()
+    }
+
+    // The whole vectorizer, bit for bit, against `reference_fit`, for every analyzer setting of
+    // `analyzer::testing::configs` and filters of every kind; any speed-up must keep this passing.
+    #[test]
+    fn fit_and_transform_match_the_reference_bit_for_bit() {
+        // Without words holding a space, fitting counts word n-grams by integer keys; with them, by
+        // string. Transforming takes the string path only for the texts that hold one.
+        for spaced_words in [false, true] {
+            let corpus = crate::analyzer::testing::texts_with(600, 11, spaced_words);
+            let held_out = crate::analyzer::testing::texts(150, 12);
+            matches_reference(&corpus, &held_out, spaced_words);
+        }
+    }
+
+    fn matches_reference(corpus: &[String], held_out: &[String], spaced_words: bool) {
+        let texts: Vec<&str> = corpus.iter().map(String::as_str).collect();
+        let other: Vec<&str> = held_out.iter().map(String::as_str).collect();
+        let param_sets = [
+            TfidfParams::default(),
+            TfidfParams {
+                min_df: DocFreq::Count(2),
+                sublinear_tf: true,
+                ..TfidfParams::default()
+            },
+            TfidfParams {
+                min_df: DocFreq::Fraction(0.002),
+                max_df: DocFreq::Fraction(0.3),
+                max_features: Some(700),
+                sublinear_tf: true,
+                norm: false,
+            },
+        ];
+        for config in crate::analyzer::testing::configs() {
+            let analyzer = Analyzer::new(config.clone()).unwrap();
+            let (docs, others) = (
+                reference_counts(&analyzer, &texts),
+                reference_counts(&analyzer, &other),
+            );
+            let integer_keys = count_words(&analyzer, &texts, (1.0, f64::MAX)).is_some();
+            if !spaced_words || config.stemmer.is_none() {
+                assert_eq!(integer_keys, !spaced_words, "{config:?}");
+            }
+            for params in &param_sets {
+                let (v, m) = fit(params, config.clone(), &texts);
+                let (terms, idf, fit_rows, other_rows) = reference_fit(params, &docs, &others);
+                let what = format!("{config:?} {params:?}");
+                if *params == TfidfParams::default() && spaced_words {
+                    // The corner case of word n-grams: a token that holds a space (" \u{345}").
+                    assert!(terms.iter().any(|t| t.contains("  ")), "{what}");
+                }
+                assert_eq!(v.vocabulary_size(), terms.len(), "{what}");
+                for (id, term) in terms.iter().enumerate() {
+                    assert_eq!(v.term(id as u32), term, "{what}");
+                    assert_eq!(v.idf(id as u32).to_bits(), idf[id].to_bits(), "{what}");
+                }
+                assert_eq!(rows_of(&m), fit_rows, "{what}");
+                // By string (the index is not built yet), then by integer keys.
+                assert!(v.words.get().is_none());
+                assert_eq!(
+                    rows_of(&v.transform_with(&other, false)),
+                    other_rows,
+                    "{what}"
+                );
+                assert_eq!(
+                    rows_of(&v.transform_with(&other, true)),
+                    other_rows,
+                    "{what}"
+                );
+                assert!(v.words.get().is_some());
+                assert_eq!(v.transform(&texts), m, "{what}");
+            }
+        }
     }
 }

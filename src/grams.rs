@@ -1,0 +1,410 @@
+//! Word n-grams as integers: words get ids, and an n-gram is the pair (id of its first n − 1 words, id of
+//! its last word). The vectorizer looks n-grams up by these pairs instead of building and hashing joined
+//! strings, which is most of what made transforming slow.
+//!
+//! A word n-gram term is its words joined by single spaces. Joining is one-to-one as long as no word is
+//! empty or holds a space, and then looking up (pair of ids) and looking up (joined string) find the same
+//! term. Segmentation can produce such a word (a space followed by a combining mark is one UAX #29 word)
+//! and so can a stemmer; callers check [`safe_word`] and take the string path for those rare texts.
+
+use crate::analyzer::hash_str;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// No id: a word or n-gram that is not in the index.
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// Whether `word` can take part in integer n-gram keys: not empty, no space, and no `#` (which would let
+/// a word term look like a character n-gram).
+#[inline]
+pub(crate) fn safe_word(word: &str) -> bool {
+    !word.is_empty() && !word.bytes().any(|b| b == b' ' || b == b'#')
+}
+
+/// Strings to dense ids: one text arena, and an open-addressing index whose slots hold the low 32 bits
+/// of the string's hash next to its id, so that most mismatches are rejected without reading the text.
+/// The slot is chosen by the same low bits, so growing the index needs no hashing.
+#[derive(Clone, Default, Debug)]
+pub(crate) struct StrTable {
+    text: String,
+    ends: Vec<u32>,
+    slots: Vec<u64>,
+}
+
+const EMPTY: u64 = u64::MAX;
+
+impl StrTable {
+    /// An empty table that holds `n` strings without growing its index.
+    pub(crate) fn with_capacity(n: usize) -> StrTable {
+        StrTable {
+            slots: vec![EMPTY; (n * 2).max(64).next_power_of_two()],
+            ..StrTable::default()
+        }
+    }
+
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Bytes of text held.
+    #[inline]
+    pub(crate) fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
+    #[inline]
+    pub(crate) fn get_str(&self, id: u32) -> &str {
+        let id = id as usize;
+        let start = if id == 0 {
+            0
+        } else {
+            self.ends[id - 1] as usize
+        };
+        &self.text[start..self.ends[id] as usize]
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+        self.slots.iter_mut().for_each(|s| *s = EMPTY);
+    }
+
+    /// The id of `s` (whose [`hash_str`] is `hash`), or the slot where it would go.
+    #[inline]
+    fn find(&self, s: &str, hash: u64) -> Result<u32, usize> {
+        let mask = self.slots.len() - 1;
+        let mut slot = hash as u32 as usize & mask;
+        loop {
+            let entry = self.slots[slot];
+            if entry == EMPTY {
+                return Err(slot);
+            }
+            if (entry >> 32) as u32 == hash as u32 && self.get_str(entry as u32) == s {
+                return Ok(entry as u32);
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, s: &str, hash: u64) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        self.find(s, hash).ok()
+    }
+
+    /// The id of `s`, added if new; `hash` is `hash_str(s)`.
+    #[inline]
+    pub(crate) fn intern(&mut self, s: &str, hash: u64) -> u32 {
+        if (self.len() + 1) * 2 > self.slots.len() {
+            self.grow();
+        }
+        match self.find(s, hash) {
+            Ok(id) => id,
+            Err(slot) => {
+                let id = self.len() as u32;
+                self.text.push_str(s);
+                self.ends.push(self.text.len() as u32);
+                self.slots[slot] = (hash << 32) | id as u64;
+                id
+            }
+        }
+    }
+
+    fn grow(&mut self) {
+        let size = (self.slots.len() * 2).max(64);
+        assert!(size <= 1 << 32, "more than 2^31 distinct strings");
+        let old = std::mem::replace(&mut self.slots, vec![EMPTY; size]);
+        for entry in old.into_iter().filter(|&e| e != EMPTY) {
+            let mut slot = (entry >> 32) as usize & (size - 1);
+            while self.slots[slot] != EMPTY {
+                slot = (slot + 1) & (size - 1);
+            }
+            self.slots[slot] = entry;
+        }
+    }
+}
+
+/// Pairs of ids to dense ids, in order of first insertion.
+#[derive(Clone, Default, Debug)]
+pub(crate) struct PairTable {
+    // (key, id); key EMPTY marks a free slot (never a real key: ids are below NONE).
+    slots: Vec<(u64, u32)>,
+    keys: Vec<u64>,
+    shift: u32,
+}
+
+#[inline]
+pub(crate) fn pair(a: u32, b: u32) -> u64 {
+    ((a as u64) << 32) | b as u64
+}
+
+#[inline]
+fn pair_hash(key: u64) -> u64 {
+    let h = (key ^ (key >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^ (h >> 32)
+}
+
+impl PairTable {
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// The key of id `id`.
+    #[inline]
+    pub(crate) fn key(&self, id: u32) -> u64 {
+        self.keys[id as usize]
+    }
+
+    #[inline]
+    fn home(&self, key: u64) -> usize {
+        (pair_hash(key).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift) as usize
+    }
+
+    /// Loads the home slot of `key`: a hint that lets several look-ups' cache misses overlap.
+    #[inline]
+    pub(crate) fn touch(&self, key: u64) -> u64 {
+        if self.slots.is_empty() {
+            0
+        } else {
+            self.slots[self.home(key)].0
+        }
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, key: u64) -> u32 {
+        if self.slots.is_empty() {
+            return NONE;
+        }
+        let mask = self.slots.len() - 1;
+        let mut slot = self.home(key);
+        loop {
+            let (k, id) = self.slots[slot];
+            if k == key {
+                return id;
+            }
+            if k == EMPTY {
+                return NONE;
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    /// The id of `key`, added if new.
+    #[inline]
+    pub(crate) fn intern(&mut self, key: u64) -> u32 {
+        if (self.len() + 1) * 2 > self.slots.len() {
+            self.grow();
+        }
+        let mask = self.slots.len() - 1;
+        let mut slot = self.home(key);
+        loop {
+            let (k, id) = self.slots[slot];
+            if k == key {
+                return id;
+            }
+            if k == EMPTY {
+                let id = self.keys.len() as u32;
+                self.slots[slot] = (key, id);
+                self.keys.push(key);
+                return id;
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    fn grow(&mut self) {
+        let size = (self.slots.len() * 2).max(64);
+        self.shift = 64 - size.trailing_zeros();
+        self.slots.clear();
+        self.slots.resize(size, (EMPTY, 0));
+        for (id, &key) in self.keys.iter().enumerate() {
+            let mut slot = self.home(key);
+            while self.slots[slot].0 != EMPTY {
+                slot = (slot + 1) & (size - 1);
+            }
+            self.slots[slot] = (key, id as u32);
+        }
+    }
+}
+
+/// The word n-gram terms of a vocabulary, by integer keys: words to ids, a word to its unigram term, and
+/// for n ≥ 2 an n-gram node (its (n − 1)-gram node, its last word) to the n-gram's term. Nodes exist for
+/// every prefix of a term, whether or not the prefix is a term itself.
+#[derive(Clone, Debug)]
+pub(crate) struct WordIndex {
+    /// Distinguishes indexes, so that a per-thread cache of word ids knows which index it belongs to.
+    pub(crate) serial: u64,
+    words: StrTable,
+    unigram: Vec<u32>,
+    levels: Vec<Level>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Level {
+    nodes: PairTable,
+    terms: Vec<u32>,
+}
+
+static SERIAL: AtomicU64 = AtomicU64::new(0);
+
+impl WordIndex {
+    /// Indexes the terms `term(0)`, …, `term(n_terms - 1)` that are word n-grams of at most `max_n` safe
+    /// words. Others (character n-grams, and terms only a string look-up can find) are left out.
+    pub(crate) fn build<'a>(
+        n_terms: usize,
+        term: impl Fn(u32) -> &'a str,
+        max_n: usize,
+    ) -> WordIndex {
+        let mut index = WordIndex {
+            serial: SERIAL.fetch_add(1, Ordering::Relaxed),
+            words: StrTable::with_capacity(n_terms / 2),
+            unigram: Vec::new(),
+            levels: vec![Level::default(); max_n.saturating_sub(1)],
+        };
+        let mut pieces: Vec<&str> = Vec::with_capacity(max_n + 1);
+        for id in 0..n_terms as u32 {
+            let t = term(id);
+            if t.bytes().any(|b| b == b'#') {
+                continue;
+            }
+            pieces.clear();
+            pieces.extend(t.split(' ').take(max_n + 1));
+            if pieces.len() > max_n || pieces.iter().any(|p| p.is_empty()) {
+                continue;
+            }
+            let mut node = NONE;
+            for (k, word) in pieces.iter().enumerate() {
+                let w = index.words.intern(word, hash_str(word));
+                if index.unigram.len() < index.words.len() {
+                    index.unigram.push(NONE);
+                }
+                node = match k {
+                    0 => w,
+                    _ => {
+                        let level = &mut index.levels[k - 1];
+                        let node = level.nodes.intern(pair(node, w));
+                        if level.terms.len() < level.nodes.len() {
+                            level.terms.push(NONE);
+                        }
+                        node
+                    }
+                };
+            }
+            match pieces.len() {
+                1 => index.unigram[node as usize] = id,
+                n => index.levels[n - 2].terms[node as usize] = id,
+            }
+        }
+        index
+    }
+
+    /// The id of a (safe) word, or [`NONE`].
+    #[inline]
+    pub(crate) fn word(&self, word: &str) -> u32 {
+        self.words.get(word, hash_str(word)).unwrap_or(NONE)
+    }
+
+    /// Pushes onto `out` the term of every word n-gram of `words` (ids from [`WordIndex::word`]) that is
+    /// in the index, for n = 1..=`max_n`. `nodes` is a buffer.
+    pub(crate) fn terms(
+        &self,
+        words: &[u32],
+        max_n: usize,
+        nodes: &mut Vec<u32>,
+        out: &mut Vec<u32>,
+    ) {
+        out.extend(
+            words
+                .iter()
+                .filter(|&&w| w != NONE)
+                .map(|&w| self.unigram[w as usize])
+                .filter(|&t| t != NONE),
+        );
+        nodes.clear();
+        nodes.extend_from_slice(words);
+        for (k, level) in self.levels.iter().enumerate().take(max_n.saturating_sub(1)) {
+            // nodes[i] is the node of the (k + 1)-gram starting at word i; extend it by word i + k + 1.
+            let n = nodes.len().saturating_sub(1);
+            let mut sink = 0;
+            for i in 0..n {
+                sink ^= level.nodes.touch(pair(nodes[i], words[i + k + 1]));
+            }
+            std::hint::black_box(sink);
+            let mut any = false;
+            for i in 0..n {
+                let (prefix, w) = (nodes[i], words[i + k + 1]);
+                nodes[i] = if prefix == NONE || w == NONE {
+                    NONE
+                } else {
+                    level.nodes.get(pair(prefix, w))
+                };
+                if nodes[i] != NONE {
+                    any = true;
+                    let t = level.terms[nodes[i] as usize];
+                    if t != NONE {
+                        out.push(t);
+                    }
+                }
+            }
+            nodes.truncate(n);
+            if !any {
+                break;
+            }
+        }
+    }
+}
+
+/// A per-thread cache from tokens (stages 1–3 of the analyzer) to their stem's id in one [`WordIndex`],
+/// so that a token seen before costs one look-up and no stemming.
+#[derive(Default, Debug)]
+pub(crate) struct TokenCache {
+    serial: Option<u64>,
+    tokens: StrTable,
+    // Word id, NONE (not in the index) or UNSAFE (the stem is not a safe word), by token id.
+    words: Vec<u32>,
+}
+
+/// The stem of a token is not a [`safe_word`].
+pub(crate) const UNSAFE: u32 = u32::MAX - 1;
+
+// The cache is cleared at this many tokens or bytes of token text, bounding memory on open-ended input.
+const CACHE_TOKENS: usize = 1 << 18;
+const CACHE_BYTES: usize = 4 << 20;
+// Longer tokens (base64 blobs, URLs run together) rarely repeat: not cached.
+const CACHE_MAX_TOKEN: usize = 48;
+
+impl TokenCache {
+    /// The word id of `token` in `index` ([`NONE`] or [`UNSAFE`] included), computing its stem with
+    /// `stem` on a miss.
+    #[inline]
+    pub(crate) fn word(
+        &mut self,
+        index: &WordIndex,
+        token: &str,
+        stem: impl FnOnce(&str) -> u32,
+    ) -> u32 {
+        if self.serial != Some(index.serial) {
+            self.tokens.clear();
+            self.words.clear();
+            self.serial = Some(index.serial);
+        }
+        if token.len() > CACHE_MAX_TOKEN {
+            return stem(token);
+        }
+        let hash = hash_str(token);
+        if let Some(id) = self.tokens.get(token, hash) {
+            return self.words[id as usize];
+        }
+        if self.tokens.len() >= CACHE_TOKENS || self.tokens.text_len() >= CACHE_BYTES {
+            self.tokens.clear();
+            self.words.clear();
+        }
+        let word = stem(token);
+        self.tokens.intern(token, hash);
+        self.words.push(word);
+        word
+    }
+}
