@@ -28,7 +28,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
         format_args!("evaluating on {} documents", corpus.len()),
     );
     let evaluations = model.evaluate(&corpus)?;
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout();
     match args.format {
         ReportFormat::Json => {
             let heads: Map<String, Value> = evaluations
