@@ -1112,13 +1112,28 @@ fn predict_streams_stdin() {
         .write_all("wheat prices rose\n".repeat(2048).as_bytes())
         .unwrap();
     stdin.flush().unwrap();
-    let mut first = String::new();
+    // Read on another thread, so that a predict that waits for the end of the stream fails the test
+    // instead of hanging it.
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    stdout.read_line(&mut first).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut first = String::new();
+        stdout.read_line(&mut first).unwrap();
+        tx.send(first).unwrap();
+        let mut rest = String::new();
+        stdout.read_to_string(&mut rest).unwrap();
+        rest
+    });
+    let first = match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(first) => first,
+        Err(_) => {
+            let _ = child.kill();
+            panic!("no prediction while the stream is open: predict does not stream");
+        }
+    };
     assert!(first.starts_with("{\"input\":\"stdin:1\""), "{first}");
     drop(stdin);
-    let mut rest = String::new();
-    stdout.read_to_string(&mut rest).unwrap();
+    let rest = reader.join().unwrap();
     assert_eq!(rest.lines().count(), 2047);
     assert!(child.wait().unwrap().success());
 }
