@@ -14,8 +14,8 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// A line or record that is not in the expected format.
-    #[error("{}:{line}: {message}", path.display())]
+    /// A line or record that is not in the expected format; `line` 0 is about the whole file or folder.
+    #[error("{}: {message}", at(path, *line))]
     Parse {
         path: PathBuf,
         line: usize,
@@ -73,6 +73,14 @@ pub enum Error {
 
 /// Shorthand for results with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// `path:line`, or the path alone for line 0 (a whole file or folder).
+fn at(path: &std::path::Path, line: usize) -> String {
+    match line {
+        0 => path.display().to_string(),
+        line => format!("{}:{line}", path.display()),
+    }
+}
 
 impl Error {
     /// Wraps an I/O error with the path it concerns.

@@ -18,7 +18,8 @@
 //! | rest | blocks: the large arrays ([`Block`]: vocabulary text and index, IDF, weights), each as raw little-endian values starting at a multiple of 8 |
 //!
 //! Reading checks each header field in that order before decoding, so a foreign, truncated, damaged or
-//! newer file is refused with a message that says which; decoding never allocates more than the file's
+//! newer file is refused with a message that says which; [`read_file`] checks the header before it reads
+//! the rest, and reads no more than the declared length; decoding never allocates more than the file's
 //! size (postcard reads lengths from the payload, serde caps every pre-allocation it makes from them, and
 //! a block reference is checked against the blocks' size before anything is copied).
 //!
@@ -35,7 +36,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::fmt;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::ops::Deref;
 use std::path::Path;
 
@@ -130,13 +131,35 @@ pub(crate) fn refusal(reason: String) -> String {
     reason
 }
 
-/// Checks the header (and the checksum, if asked) and returns the manifest and the blocks.
-fn split<'a>(bytes: &'a [u8], path: &Path, verify_checksum: bool) -> Result<(&'a [u8], &'a [u8])> {
+/// Reads the model file `path`. The header is read and checked first, so that a file that is not a model
+/// (another file, a device, a pipe) is refused after its first bytes; then no more than the payload
+/// length it declares is read, and memory grows only with the bytes actually there.
+pub fn read_file(path: &Path) -> Result<Vec<u8>> {
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut bytes = Vec::with_capacity(HEADER_LEN);
+    (&mut file)
+        .take(HEADER_LEN as u64)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    let declared = check_header(&bytes, path)?;
+    // One byte more than declared, so that `split` can say the file is longer than its header says.
+    file.take(declared.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    Ok(bytes)
+}
+
+/// Checks the magic number and the format version, and returns the declared payload length.
+fn check_header(bytes: &[u8], path: &Path) -> Result<u64> {
     let bad = |reason: String| Error::BadModel {
         path: path.to_path_buf(),
         reason,
     };
-    if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
+    if bytes.is_empty() {
+        return Err(bad("the file is empty".into()));
+    }
+    let magic = &bytes[..bytes.len().min(MAGIC.len())];
+    if magic != &MAGIC[..magic.len()] {
         return Err(bad("it does not start with the detente magic number".into()));
     }
     if bytes.len() < HEADER_LEN {
@@ -145,8 +168,7 @@ fn split<'a>(bytes: &'a [u8], path: &Path, verify_checksum: bool) -> Result<(&'a
             bytes.len()
         )));
     }
-    let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
-    let version = u32_at(8);
+    let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
     if version > FORMAT_VERSION {
         return Err(Error::NewerModel {
             path: path.to_path_buf(),
@@ -160,15 +182,32 @@ fn split<'a>(bytes: &'a [u8], path: &Path, verify_checksum: bool) -> Result<(&'a
              {FORMAT_VERSION}); train the model again"
         )));
     }
-    let declared = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
+    Ok(u64::from_le_bytes(
+        bytes[12..20].try_into().expect("8 bytes"),
+    ))
+}
+
+/// Checks the header (and the checksum, if asked) and returns the manifest and the blocks.
+fn split<'a>(bytes: &'a [u8], path: &Path, verify_checksum: bool) -> Result<(&'a [u8], &'a [u8])> {
+    let bad = |reason: String| Error::BadModel {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let declared = check_header(bytes, path)?;
     let payload = &bytes[HEADER_LEN..];
-    if declared != payload.len() as u64 {
+    if declared > payload.len() as u64 {
         return Err(bad(format!(
             "the header declares {declared} payload bytes but the file holds {} (truncated or damaged)",
             payload.len()
         )));
     }
-    if verify_checksum && crc32fast::hash(payload) != u32_at(20) {
+    if declared < payload.len() as u64 {
+        return Err(bad(format!(
+            "the file goes on after the {declared} payload bytes its header declares (damaged)"
+        )));
+    }
+    let crc = u32::from_le_bytes(bytes[20..24].try_into().expect("4 bytes"));
+    if verify_checksum && crc32fast::hash(payload) != crc {
         return Err(bad("checksum mismatch: the file is damaged".into()));
     }
     let manifest_len = payload
@@ -447,7 +486,9 @@ impl<'de> Deserialize<'de> for TextBlock {
     }
 }
 
-/// Writes `bytes` to `path` atomically (temporary file in the same folder, fsync, rename).
+/// Writes `bytes` to `path` atomically: to a temporary file `.NAME.PID-N.tmp` in the same folder, synced,
+/// then renamed over `path`, and the folder synced so that the rename survives a crash. A failed write
+/// removes its temporary file; a killed process leaves it behind, and the next write picks another name.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -456,19 +497,31 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let name = path
         .file_name()
         .map_or("model".into(), |n| n.to_string_lossy());
-    let tmp = TempFile {
-        path: dir.join(format!(".{name}.{}.tmp", std::process::id())),
+    let mut attempt = 0u32;
+    let (tmp, mut file) = loop {
+        let tmp_path = dir.join(format!(".{name}.{}-{attempt}.tmp", std::process::id()));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp_path)
+        {
+            Ok(file) => break (TempFile { path: tmp_path }, file),
+            // Left by a killed process with the same id (as in containers, where it is often 1).
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 1000 => {
+                attempt += 1
+            }
+            Err(e) => return Err(Error::io(dir, e)),
+        }
     };
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&tmp.path)
-        .map_err(|e| Error::io(dir, e))?;
     file.write_all(bytes).map_err(|e| Error::io(&tmp.path, e))?;
     file.sync_all().map_err(|e| Error::io(&tmp.path, e))?;
     drop(file);
     std::fs::rename(&tmp.path, path).map_err(|e| Error::io(path, e))?;
     std::mem::forget(tmp);
+    // Best effort: some file systems cannot sync a folder, and the model is in place either way.
+    if let Ok(folder) = std::fs::File::open(dir) {
+        let _ = folder.sync_all();
+    }
     Ok(())
 }
 
@@ -663,6 +716,23 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), b"new");
         let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
         assert_eq!(leftovers, 1, "no temporary file is left behind");
+    }
+
+    #[test]
+    fn a_temporary_file_left_by_a_killed_writer_is_stepped_around() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.detente");
+        let stale = dir
+            .path()
+            .join(format!(".m.detente.{}-0.tmp", std::process::id()));
+        std::fs::write(&stale, b"partial").unwrap();
+        write_atomic(&path, b"model").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"model");
+        assert_eq!(
+            std::fs::read(&stale).unwrap(),
+            b"partial",
+            "not ours to remove"
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) if cli::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {}", cli::describe(&err));
+            cli::to_stderr(format_args!("error: {}", cli::describe(&err)));
             cli::exit_code(&err)
         }
     }

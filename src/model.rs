@@ -192,10 +192,65 @@ pub struct Metadata {
 
 /// A trained pipeline: vectorizer, heads and metadata.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(try_from = "ModelParts")]
 pub struct Model {
     vectorizer: TfidfVectorizer,
     heads: Vec<Head>,
     metadata: Metadata,
+}
+
+// The fields as read from a model file, checked against each other before they become a model: each
+// part checks itself, but a damaged file can still pair a head with the wrong vocabulary or labels.
+#[derive(Deserialize)]
+struct ModelParts {
+    vectorizer: TfidfVectorizer,
+    heads: Vec<Head>,
+    metadata: Metadata,
+}
+
+impl TryFrom<ModelParts> for Model {
+    type Error = String;
+    fn try_from(p: ModelParts) -> std::result::Result<Self, String> {
+        let terms = p.vectorizer.vocabulary_size();
+        for head in &p.heads {
+            let problem = if head.labels.len() < 2 {
+                Some(format!("fewer than two labels ({})", head.labels.len()))
+            } else if head.model.n_outputs() != head.labels.len() {
+                Some(format!(
+                    "{} labels but {} outputs",
+                    head.labels.len(),
+                    head.model.n_outputs()
+                ))
+            } else if head.label_counts.len() != head.labels.len() {
+                Some(format!(
+                    "{} labels but {} label counts",
+                    head.labels.len(),
+                    head.label_counts.len()
+                ))
+            } else if head.model.n_features() != terms {
+                Some(format!(
+                    "weights for {} features over a vocabulary of {terms} terms",
+                    head.model.n_features()
+                ))
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                return Err(format::refusal(format!(
+                    "head `{}` has {problem}",
+                    head.name
+                )));
+            }
+        }
+        if p.heads.is_empty() {
+            return Err(format::refusal("the model has no heads".into()));
+        }
+        Ok(Model {
+            vectorizer: p.vectorizer,
+            heads: p.heads,
+            metadata: p.metadata,
+        })
+    }
 }
 
 /// A label with its score (a probability, or an SVM margin; see [`Link`]).
@@ -453,8 +508,7 @@ impl Model {
 
     /// Reads a model file.
     pub fn load(path: &Path) -> Result<Model> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        format::decode(bytes, path)
+        format::decode(format::read_file(path)?, path)
     }
 
     /// Decodes a model file image; `name` is used in error messages.
@@ -719,5 +773,68 @@ impl HeadTargets {
             threshold_rule: options.threshold,
             params: params.clone(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyzer::AnalyzerConfig;
+    use crate::models::{Algorithm, ModelParams};
+    use crate::tfidf::DocFreq;
+
+    fn tiny(texts: &[&str]) -> Model {
+        let corpus = Corpus {
+            texts: texts.iter().map(|t| t.to_string()).collect(),
+            labels: (0..texts.len())
+                .map(|i| vec![LabelValue::One(format!("c{}", i % 2))])
+                .collect(),
+            label_fields: vec!["topic".into()],
+            sources: Vec::new(),
+        };
+        let options = TrainOptions {
+            analyzer: AnalyzerConfig::default(),
+            tfidf: TfidfParams {
+                min_df: DocFreq::Count(1),
+                ..TfidfParams::default()
+            },
+            model: ModelParams::new(Algorithm::Nb),
+            head_models: Vec::new(),
+            threshold: ThresholdRule::default(),
+            created_unix: 0,
+            text_field: "text".into(),
+        };
+        Model::train(&corpus, &options).unwrap()
+    }
+
+    /// Each part of a model checks itself when it loads; these damages pass every part's checks (and
+    /// the checksum, written anew) and are caught only by checking the parts against each other.
+    #[test]
+    fn a_model_whose_parts_disagree_is_refused() {
+        let good = tiny(&["wheat grain", "goal match", "grain prices", "match team"]);
+        let other = tiny(&["a b c", "d e f g", "h", "i j"]);
+        let refused = |model: Model| {
+            Model::from_bytes(&model.to_bytes().unwrap(), Path::new("m"))
+                .unwrap_err()
+                .to_string()
+        };
+        let mut m = good.clone();
+        m.heads[0].labels.push("c2".into());
+        m.heads[0].label_counts.push(0);
+        assert!(refused(m).contains("head `topic` has 3 labels but 2 outputs"));
+        let mut m = good.clone();
+        m.heads[0].label_counts.pop();
+        assert!(refused(m).contains("2 labels but 1 label counts"));
+        let mut m = good.clone();
+        m.heads = other.heads.clone();
+        let message = refused(m);
+        assert!(
+            message.contains("has weights for 10 features over a vocabulary of 6 terms"),
+            "{message}"
+        );
+        let mut m = good.clone();
+        m.heads.clear();
+        assert!(refused(m).contains("the model has no heads"));
+        assert!(Model::from_bytes(&good.to_bytes().unwrap(), Path::new("m")).is_ok());
     }
 }

@@ -90,7 +90,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 results.push(outcome);
             }
             Err(why) => {
-                bar.suspend(|| eprintln!("error: {why}"));
+                bar.suspend(|| super::to_stderr(format_args!("error: {why}")));
                 failed.push(algorithm.name());
             }
         }
@@ -116,7 +116,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 dir.join("report.html").display()
             ));
         }
-        let mut out = std::io::stdout().lock();
+        let mut out = super::stdout();
         match args.format {
             BenchFormat::Text => out.write_all(report::text_table(&bench).as_bytes())?,
             BenchFormat::Markdown => out.write_all(report::markdown_table(&bench).as_bytes())?,
@@ -184,7 +184,7 @@ pub fn worker(args: BenchWorkerArgs) -> Result<()> {
     let job: Job = serde_json::from_slice(&text)
         .with_context(|| format!("{}: not a bench job", args.job.display()))?;
     let outcome = bench::run(&job)?;
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout();
     serde_json::to_writer(&mut out, &outcome)?;
     writeln!(out)?;
     out.flush()?;

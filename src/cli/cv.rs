@@ -58,7 +58,7 @@ pub fn run(args: CvArgs) -> Result<()> {
         )
     };
     let algorithm = options.model.algorithm.name();
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout();
     match format {
         ReportFormat::Json => {
             let mut value = report_json(&report, algorithm);

@@ -47,7 +47,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
         ));
     }
     let palette = Palette::new(super::style::stdout());
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout();
     match args.format {
         ReportFormat::Json => {
             let heads: Map<String, Value> = evaluations

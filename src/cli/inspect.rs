@@ -13,7 +13,7 @@ pub fn run(args: InspectArgs) -> Result<()> {
     let name = super::model_name(args.model.as_deref());
     let meta = model.metadata();
     let vectorizer = model.vectorizer();
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout();
     let heads: Vec<_> = model
         .heads()
         .iter()

@@ -126,7 +126,41 @@ pub(crate) fn model_name(path: Option<&std::path::Path>) -> String {
 /// A status line on stderr, unless quiet.
 pub(crate) fn status(quiet: bool, message: std::fmt::Arguments<'_>) {
     if !quiet {
-        eprintln!("{message}");
+        to_stderr(message);
+    }
+}
+
+/// Writes a line to stderr. Unlike `eprintln!`, a stderr that cannot be written (`2>/dev/full`) is no
+/// reason to panic: the exit code still tells.
+pub fn to_stderr(message: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{message}");
+}
+
+/// Standard output for a verb's results: its write errors say that they are about standard output
+/// (`standard output: No space left on device`) and keep their kind, so that a closed pipe is still
+/// recognized as one.
+pub(crate) fn stdout() -> NamedStdout {
+    NamedStdout(std::io::stdout().lock())
+}
+
+pub(crate) struct NamedStdout(std::io::StdoutLock<'static>);
+
+impl NamedStdout {
+    fn name(e: std::io::Error) -> std::io::Error {
+        std::io::Error::new(e.kind(), format!("standard output: {e}"))
+    }
+}
+
+impl std::io::Write for NamedStdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf).map_err(Self::name)
+    }
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.0.write_all(buf).map_err(Self::name)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush().map_err(Self::name)
     }
 }
 

@@ -8,12 +8,10 @@ use detente::tone::ArticleTone;
 use serde_json::{Map, Value, json};
 use std::io::{self, Write};
 
-/// Decodes bytes as UTF-8, replacing invalid sequences, without the trailing line end.
+/// Decodes bytes as every reader does (byte-order mark skipped, CRLF as LF, invalid UTF-8 replaced, NUL
+/// as space), without the trailing line end.
 pub fn text_of(bytes: Vec<u8>) -> String {
-    let mut text = match String::from_utf8(bytes) {
-        Ok(s) => s,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    };
+    let (mut text, _) = detente::io::decode_text(bytes);
     while text.ends_with(['\n', '\r']) {
         text.pop();
     }
@@ -475,6 +473,11 @@ mod tests {
             "caf\u{fffd} au lait"
         );
         assert_eq!(text_of(b"plain".to_vec()), "plain");
+        assert_eq!(
+            text_of(b"\xEF\xBB\xBFa\0b\r\nc\r\n".to_vec()),
+            "a b\nc",
+            "byte-order mark, NUL and CRLF as in the readers"
+        );
     }
 
     #[test]

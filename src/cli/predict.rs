@@ -59,7 +59,10 @@ pub fn run(args: PredictArgs) -> Result<()> {
     }
     batcher.flush()?;
     drop(batcher.counter.take());
-    batcher.writer.finish()?;
+    batcher
+        .writer
+        .finish()
+        .map_err(|e| detente::Error::io("standard output", e))?;
     Ok(())
 }
 
@@ -223,10 +226,11 @@ fn read_stdin<W: Write>(
                         break;
                     }
                     number += 1;
-                    batcher.push(
-                        format!("stdin:{number}"),
-                        output::text_of(std::mem::take(&mut line)),
-                    )?;
+                    // A blank line is no document, as in JSON lines and fastText files.
+                    let text = output::text_of(std::mem::take(&mut line));
+                    if !text.trim().is_empty() {
+                        batcher.push(format!("stdin:{number}"), text)?;
+                    }
                 }
             }
         }

@@ -47,7 +47,7 @@ impl Progress {
     /// A status line, unless quiet.
     pub fn status(&self, message: fmt::Arguments<'_>) {
         if self.mode != Mode::Quiet {
-            eprintln!("{message}");
+            super::to_stderr(format_args!("{message}"));
         }
     }
 
@@ -65,7 +65,7 @@ impl Progress {
                 Task::live(ProgressBar::new_spinner(), template, message)
             }
             Mode::Plain if announce => {
-                eprintln!("{message}");
+                super::to_stderr(format_args!("{message}"));
                 Task::plain()
             }
             Mode::Plain => Task::plain(),
@@ -152,7 +152,7 @@ impl Task {
         if let Some(bar) = &self.bar {
             bar.set_message(message);
         } else if self.plain {
-            eprintln!("{message}");
+            super::to_stderr(format_args!("{message}"));
         }
     }
 
@@ -173,8 +173,8 @@ impl Task {
     /// A status line above the live display (or a plain one); nothing when quiet.
     pub fn status(&self, message: fmt::Arguments<'_>) {
         match &self.bar {
-            Some(bar) => bar.suspend(|| eprintln!("{message}")),
-            None if self.plain => eprintln!("{message}"),
+            Some(bar) => bar.suspend(|| super::to_stderr(format_args!("{message}"))),
+            None if self.plain => super::to_stderr(format_args!("{message}")),
             None => {}
         }
     }

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::Path;
 
 pub fn completions(args: CompletionsArgs) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout();
     clap_complete::generate(args.shell, &mut without_hidden_verbs(), "detente", &mut out);
     out.flush()?;
     Ok(())
@@ -33,7 +33,7 @@ pub fn man(args: ManArgs) -> Result<()> {
     cmd.build();
     match &args.dir {
         None => {
-            let mut out = std::io::stdout().lock();
+            let mut out = super::stdout();
             out.write_all(&page(&cmd, true)?)?;
             out.flush()?;
         }

@@ -15,6 +15,8 @@ pub mod folder;
 pub mod jsonl;
 mod text;
 
+pub use text::decode_text;
+
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -42,9 +44,12 @@ impl Format {
         }
     }
 
-    /// The format a path implies: a directory is a folder corpus, a file is known by its extension.
+    /// The format a path implies: a directory is a folder corpus, a file is known by its extension. A path
+    /// that does not exist is an [`Error::Io`].
     pub fn detect(path: &Path) -> Result<Format> {
-        if path.is_dir() {
+        // A missing or unreachable path is reported as such, not as an unknown format.
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        if meta.is_dir() {
             return Ok(Format::Folder);
         }
         let ext = path

@@ -105,9 +105,10 @@ pub(super) fn decode_field(bytes: &[u8]) -> (String, bool) {
     (nul_chars_to_space(text), replaced)
 }
 
-/// Decodes a whole file: BOM skipped, CRLF as LF, lossy UTF-8, NUL as space. Returns whether invalid
-/// UTF-8 was replaced.
-pub(super) fn decode_file(mut bytes: Vec<u8>) -> (String, bool) {
+/// Decodes a whole file as a document's text, with the rules every reader applies: a leading byte-order
+/// mark skipped, CRLF as LF, invalid UTF-8 replaced by U+FFFD, NUL as space. Returns the text and whether
+/// invalid UTF-8 was replaced.
+pub fn decode_text(mut bytes: Vec<u8>) -> (String, bool) {
     if bytes.starts_with(BOM) {
         bytes.drain(..BOM.len());
     }
@@ -246,11 +247,11 @@ mod tests {
     }
 
     #[test]
-    fn decode_file_rules() {
-        let (text, replaced) = decode_file(b"\xEF\xBB\xBFcaf\xE9\r\nx\0y".to_vec());
+    fn decode_text_rules() {
+        let (text, replaced) = decode_text(b"\xEF\xBB\xBFcaf\xE9\r\nx\0y".to_vec());
         assert_eq!(text, "caf\u{FFFD}\nx y");
         assert!(replaced);
-        let (text, replaced) = decode_file("ok\n".as_bytes().to_vec());
+        let (text, replaced) = decode_text("ok\n".as_bytes().to_vec());
         assert_eq!(text, "ok\n");
         assert!(!replaced);
     }

@@ -1,0 +1,10 @@
+//! libFuzzer harness for the `jsonl` target of `fuzz/targets.rs`.
+#![no_main]
+
+#[path = "../targets.rs"]
+#[allow(dead_code)]
+mod targets;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    targets::run("jsonl", data);
+});
