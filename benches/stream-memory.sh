@@ -4,6 +4,7 @@
 # and a model trained here on the test fixture.
 #
 #   benches/stream-memory.sh [N...]      (default 10000 100000 1000000)
+#   MODELS=fixture benches/stream-memory.sh 1000000 3000000     (one model only: built-in or fixture)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --quiet --release
@@ -16,7 +17,7 @@ sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(10000 100000 1000000)
 
 printf '%-10s %10s %10s %14s\n' model documents seconds "peak RSS MB"
-for model in built-in fixture; do
+for model in ${MODELS:-built-in fixture}; do
     flags=()
     [ "$model" = fixture ] && flags=(--model "$work/fixture.detente")
     for n in "${sizes[@]}"; do

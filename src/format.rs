@@ -92,7 +92,7 @@ pub fn decode<T: DeserializeOwned>(bytes: Vec<u8>, path: &Path) -> Result<T> {
 /// the in-memory one, for blocks whose address is aligned; others are copied).
 ///
 /// `verify_checksum: false` skips the CRC-32 over the whole image and the checks that read every
-/// element of a large array ([`thorough`]); the header and every size are still checked. That is for
+/// element of a large array (see `thorough`); the header and every size are still checked. That is for
 /// images whose integrity is already guaranteed, such as one compiled into the executable and checked
 /// by a test: those checks would read every page of the image, which costs more than the rest of
 /// loading. A damaged image loaded this way cannot make detente panic, only predict nonsense.
