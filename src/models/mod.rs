@@ -49,13 +49,19 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-/// The model types detente can fit.
+/// The model types detente can fit. Serialized under the names the command line uses (in JSON; model
+/// files store the variant's index).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Algorithm {
+    #[serde(rename = "logreg")]
     LogReg,
+    #[serde(rename = "svm")]
     Svm,
+    #[serde(rename = "nb")]
     Nb,
+    #[serde(rename = "cnb")]
     Cnb,
+    #[serde(rename = "linfa-logistic")]
     LinfaLogistic,
 }
 
@@ -524,6 +530,15 @@ mod tests {
 
     fn names(n: &[&str]) -> Vec<String> {
         n.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn algorithms_serialize_under_their_command_line_names() {
+        for a in Algorithm::ALL {
+            let json = serde_json::to_string(&a).unwrap();
+            assert_eq!(json, format!("\"{}\"", a.name()));
+            assert_eq!(serde_json::from_str::<Algorithm>(&json).unwrap(), a);
+        }
     }
 
     #[test]
