@@ -142,6 +142,10 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>> {
         .read_to_end(&mut bytes)
         .map_err(|e| Error::io(path, e))?;
     let declared = check_header(&bytes, path)?;
+    // Room for the whole file at once when its size is known (a regular file), never more than declared:
+    // growing by doubling would copy the image several times.
+    let size = file.metadata().map_or(0, |m| m.len());
+    bytes.reserve(size.min(declared.saturating_add(HEADER_LEN as u64 + 1)) as usize);
     // One byte more than declared, so that `split` can say the file is longer than its header says.
     file.take(declared.saturating_add(1))
         .read_to_end(&mut bytes)

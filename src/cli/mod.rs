@@ -111,7 +111,12 @@ const BUILT_IN: &str = "(built-in news model)";
 /// The model at `path`, or the built-in news model.
 pub(crate) fn load_model(path: Option<&std::path::Path>) -> detente::Result<detente::model::Model> {
     match path {
-        Some(path) => detente::model::Model::load(path),
+        // The image is kept for the rest of the process, so that its arrays are borrowed in place rather
+        // than copied; it is checked in full (checksum included) as `Model::load` does.
+        Some(path) => {
+            let image: &'static [u8] = detente::format::read_file(path)?.leak();
+            detente::model::Model::from_static(image, path, true)
+        }
         // No checksum: the image is part of the executable, and the `embedded_model_is_intact` test
         // checks it when the binary is built and tested.
         None => detente::model::Model::from_static(&NEWS_MODEL.0, BUILT_IN.as_ref(), false),
