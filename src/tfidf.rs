@@ -280,11 +280,25 @@ impl TfidfParams {
             words: OnceLock::new(),
         };
 
-        let parts: Vec<CsrMatrix> = rows
+        // Built in place, each chunk's counts freed once its rows are written.
+        let kept = |tmp: u32| tmp != u32::MAX && tmp_to_id[tmp as usize] != u32::MAX;
+        let sizes: Vec<(usize, usize)> = rows
             .par_iter()
-            .map(|rows| vectorizer.chunk_rows(rows, &tmp_to_id))
+            .map(|r| {
+                (
+                    r.indptr.len() - 1,
+                    r.ids.iter().filter(|&&t| kept(t)).count(),
+                )
+            })
             .collect();
-        let matrix = concat_rows(vectorizer.vocabulary_size(), parts);
+        let matrix = CsrMatrix::from_blocks(
+            vectorizer.vocabulary_size(),
+            rows,
+            &sizes,
+            |rows, ends, indices, values| {
+                vectorizer.chunk_rows(&rows, &tmp_to_id, ends, indices, values)
+            },
+        );
         Ok((vectorizer, matrix))
     }
 }
@@ -479,11 +493,14 @@ fn count_words(analyzer: &Analyzer, texts: &[&str], bounds: (f64, f64)) -> Optio
     drop(stems);
 
     // Word n-grams of each chunk, by chunk-local node ids.
-    let grams: Vec<ChunkGrams> = chunks
+    let mut grams: Vec<ChunkGrams> = chunks
         .par_iter()
         .zip(&token_maps)
         .map(|(chunk, map)| count_chunk_grams(chunk, map, &token_word, max_n))
         .collect();
+    // The tokens are no longer needed: only the character n-gram counts are kept.
+    drop((token_maps, token_word, tokens));
+    let char_chunks: Vec<ChunkCounts> = chunks.into_iter().filter_map(|c| c.chars).collect();
 
     // Merge the nodes into global ids, level by level, and count df and total.
     let mut levels: Vec<PairTable> = vec![PairTable::default(); max_n.saturating_sub(1)];
@@ -492,9 +509,11 @@ fn count_words(analyzer: &Analyzer, texts: &[&str], bounds: (f64, f64)) -> Optio
     df[0].resize(words.len(), 0);
     total[0].resize(words.len(), 0);
     let mut node_maps: Vec<Vec<Vec<u32>>> = Vec::with_capacity(grams.len());
-    for chunk in &grams {
-        let mut maps: Vec<Vec<u32>> = Vec::with_capacity(chunk.levels.len());
-        for (k, local) in chunk.levels.iter().enumerate() {
+    for chunk in &mut grams {
+        // A chunk's own n-gram table is freed once mapped to global ids.
+        let chunk_levels = std::mem::take(&mut chunk.levels);
+        let mut maps: Vec<Vec<u32>> = Vec::with_capacity(chunk_levels.len());
+        for (k, local) in chunk_levels.iter().enumerate() {
             let map: Vec<u32> = (0..local.len() as u32)
                 .map(|node| {
                     let key = local.key(node);
@@ -525,7 +544,7 @@ fn count_words(analyzer: &Analyzer, texts: &[&str], bounds: (f64, f64)) -> Optio
     }
 
     // Character n-grams, merged by string.
-    let mut char_chunks: Vec<ChunkCounts> = chunks.into_iter().filter_map(|c| c.chars).collect();
+    let mut char_chunks = char_chunks;
     let chars = (!char_chunks.is_empty()).then(|| merge_chunks(&mut char_chunks));
 
     // Provisional ids and strings of every term seen.
@@ -570,13 +589,14 @@ fn count_words(analyzer: &Analyzer, texts: &[&str], bounds: (f64, f64)) -> Optio
         None => Vec::new(),
     };
 
-    // Rows in provisional ids.
+    // Rows in provisional ids, without the terms out of bounds; each chunk's counts are freed once
+    // turned into rows.
     let char_maps = chars.map(|c| c.3);
     let rows = grams
-        .par_iter()
+        .into_par_iter()
+        .zip(node_maps)
         .enumerate()
-        .map(|(c, chunk)| {
-            let maps = &node_maps[c];
+        .map(|(c, (chunk, maps))| {
             let mut rows = Rows {
                 indptr: vec![0],
                 ..Rows::default()
@@ -589,18 +609,26 @@ fn count_words(analyzer: &Analyzer, texts: &[&str], bounds: (f64, f64)) -> Optio
                     } else {
                         maps[level - 1][id as usize]
                     };
-                    rows.ids.push(tmp[level][g as usize]);
-                    rows.counts.push(count);
+                    let t = tmp[level][g as usize];
+                    if t != u32::MAX {
+                        rows.ids.push(t);
+                        rows.counts.push(count);
+                    }
                 }
                 if let (Some(chars), Some(maps)) = (&char_chunks.get(c), &char_maps) {
                     let (a, b) = (chars.indptr[d], chars.indptr[d + 1]);
                     for (&local, &count) in chars.ids[a..b].iter().zip(&chars.counts[a..b]) {
-                        rows.ids.push(char_tmp[maps[c][local as usize] as usize]);
-                        rows.counts.push(count);
+                        let t = char_tmp[maps[c][local as usize] as usize];
+                        if t != u32::MAX {
+                            rows.ids.push(t);
+                            rows.counts.push(count);
+                        }
                     }
                 }
                 rows.indptr.push(rows.ids.len());
             }
+            rows.ids.shrink_to_fit();
+            rows.counts.shrink_to_fit();
             rows
         })
         .collect();
@@ -706,6 +734,9 @@ fn count_chunk_grams(
         }
         out.indptr.push(out.keys.len());
     }
+    // Held until the merge: no growth slack.
+    out.keys.shrink_to_fit();
+    out.counts.shrink_to_fit();
     out
 }
 
@@ -1095,13 +1126,20 @@ impl TfidfVectorizer {
         }
     }
 
-    /// Rows of a fitting chunk, from its counts, with the same arithmetic as `transform_one`.
-    fn chunk_rows(&self, rows: &Rows, tmp_to_id: &[u32]) -> CsrMatrix {
-        let mut part = CsrMatrix::new(self.vocabulary_size());
+    /// Rows of a fitting chunk, from its counts, with the same arithmetic as `transform_one`, written
+    /// into slices sized for them (see [`CsrMatrix::from_blocks`]).
+    fn chunk_rows(
+        &self,
+        rows: &Rows,
+        tmp_to_id: &[u32],
+        ends: &mut [usize],
+        indices: &mut [u32],
+        values: &mut [f32],
+    ) {
         // (id << 32 | count): one integer to sort.
         let mut pairs: Vec<u64> = Vec::new();
-        let (mut indices, mut values) = (Vec::new(), Vec::new());
-        for w in rows.indptr.windows(2) {
+        let mut end = 0;
+        for (w, row_end) in rows.indptr.windows(2).zip(ends) {
             pairs.clear();
             pairs.extend(
                 rows.ids[w[0]..w[1]]
@@ -1112,17 +1150,21 @@ impl TfidfVectorizer {
                     .filter(|&p| p >> 32 != u32::MAX as u64),
             );
             pairs.sort_unstable();
-            indices.clear();
-            values.clear();
-            for &p in &pairs {
+            let start = end;
+            end += pairs.len();
+            for ((&p, index), value) in pairs
+                .iter()
+                .zip(&mut indices[start..end])
+                .zip(&mut values[start..end])
+            {
                 let id = (p >> 32) as u32;
-                indices.push(id);
-                values.push(self.weight(id, p as u32 as usize));
+                *index = id;
+                *value = self.weight(id, p as u32 as usize);
             }
-            self.normalize(&mut values);
-            part.push_row(&indices, &values);
+            self.normalize(&mut values[start..end]);
+            *row_end = end;
         }
-        part
+        debug_assert_eq!(end, indices.len());
     }
 
     #[inline]
