@@ -37,11 +37,13 @@
 //!
 //! Word n-grams are handled as integers, never as joined strings (see `grams.rs`): a word gets an id,
 //! and an n-gram is the pair (id of its first n − 1 words, id of its last word). Fitting runs in fixed
-//! chunks of consecutive documents, in parallel: each chunk interns its tokens; the distinct tokens of
-//! the corpus are stemmed once each; each chunk counts its n-grams under chunk-local pair ids; the
-//! chunks' pairs are then merged in order into global ids, the document frequencies counted, strings
-//! built only for the terms within the `min_df`/`max_df` bounds, sorted, and the training rows rebuilt
-//! from the chunks' counts. Transforming maps each token to its word id through a per-thread cache
+//! chunks of consecutive documents, in parallel, a batch of chunks at a time: each chunk interns its
+//! tokens; the batch's new distinct tokens are stemmed once each; each chunk counts its n-grams under
+//! chunk-local pair ids; the batch's chunks are then merged in order into global ids and their
+//! chunk-local tables freed, so that memory holds one batch's tokens, not the corpus's. Then the
+//! document frequencies are known, strings built only for the terms within the `min_df`/`max_df`
+//! bounds, sorted, and the training rows written straight into the training matrix from the chunks'
+//! counts. Transforming maps each token to its word id through a per-thread cache
 //! (so a token is stemmed once per thread) and looks n-grams up by pairs in an index built from the
 //! vocabulary on the first large batch; small batches and character n-grams are looked up by string in
 //! an open-addressing index over the vocabulary. A word that would make joining ambiguous (it is
@@ -435,7 +437,8 @@ struct ChunkTokens {
 
 /// A fitting chunk's word n-grams: for n ≥ 2, the chunk's n-gram nodes (key: (node of the first n − 1
 /// words, last word), where a 1-gram node is the global word id), and per document the distinct
-/// (level << 32 | node, count) of its n-grams, level n − 1, in order of first occurrence.
+/// (level << 32 | node, count) of its n-grams, level n − 1, in order of first occurrence. Once merged,
+/// `levels` is emptied and the nodes of `keys` are global.
 struct ChunkGrams {
     levels: Vec<PairTable>,
     indptr: Vec<usize>,
@@ -451,100 +454,113 @@ fn count_words(analyzer: &Analyzer, texts: &[&str], bounds: (f64, f64)) -> Optio
     let config = analyzer.config();
     let max_n = config.word_ngrams;
 
-    // Tokens of each chunk, and its character n-grams.
-    let chunks: Vec<ChunkTokens> = texts
-        .par_chunks(FIT_CHUNK)
-        .map_init(Scratch::default, |scratch, chunk| {
-            tokenize_chunk(analyzer, chunk, scratch)
-        })
-        .collect();
-
-    // Global tokens, in order of first appearance; each chunk's map to them.
     let mut tokens = StrTable::default();
-    let token_maps: Vec<Vec<u32>> = chunks
-        .iter()
-        .map(|chunk| {
-            (0..chunk.tokens.len() as u32)
-                .map(|local| {
-                    let t = chunk.tokens.get_str(local);
-                    tokens.intern(t, hash_str(t))
-                })
-                .collect()
-        })
-        .collect();
-
-    // Each distinct token stemmed once; stems interned as words.
-    let stems: Vec<Option<String>> = (0..tokens.len() as u32)
-        .into_par_iter()
-        .map(|id| match analyzer.stem(tokens.get_str(id)) {
-            std::borrow::Cow::Borrowed(_) => None,
-            std::borrow::Cow::Owned(stem) => Some(stem),
-        })
-        .collect();
     let mut words = StrTable::default();
-    let mut token_word = Vec::with_capacity(tokens.len());
-    for (id, stem) in stems.iter().enumerate() {
-        let word = stem.as_deref().unwrap_or(tokens.get_str(id as u32));
-        if !safe_word(word) {
-            return None;
-        }
-        token_word.push(words.intern(word, hash_str(word)));
-    }
-    drop(stems);
-
-    // Word n-grams of each chunk, by chunk-local node ids.
-    let mut grams: Vec<ChunkGrams> = chunks
-        .par_iter()
-        .zip(&token_maps)
-        .map(|(chunk, map)| count_chunk_grams(chunk, map, &token_word, max_n))
-        .collect();
-    // The tokens are no longer needed: only the character n-gram counts are kept.
-    drop((token_maps, token_word, tokens));
-    let char_chunks: Vec<ChunkCounts> = chunks.into_iter().filter_map(|c| c.chars).collect();
-
-    // Merge the nodes into global ids, level by level, and count df and total.
+    let mut token_word: Vec<u32> = Vec::new();
     let mut levels: Vec<PairTable> = vec![PairTable::default(); max_n.saturating_sub(1)];
     let mut df: Vec<Vec<u32>> = vec![Vec::new(); max_n];
     let mut total: Vec<Vec<u64>> = vec![Vec::new(); max_n];
-    df[0].resize(words.len(), 0);
-    total[0].resize(words.len(), 0);
-    let mut node_maps: Vec<Vec<Vec<u32>>> = Vec::with_capacity(grams.len());
-    for chunk in &mut grams {
-        // A chunk's own n-gram table is freed once mapped to global ids.
-        let chunk_levels = std::mem::take(&mut chunk.levels);
-        let mut maps: Vec<Vec<u32>> = Vec::with_capacity(chunk_levels.len());
-        for (k, local) in chunk_levels.iter().enumerate() {
-            let map: Vec<u32> = (0..local.len() as u32)
-                .map(|node| {
-                    let key = local.key(node);
-                    let (prefix, word) = ((key >> 32) as u32, key as u32);
-                    let prefix = if k == 0 {
-                        prefix
-                    } else {
-                        maps[k - 1][prefix as usize]
-                    };
-                    levels[k].intern(pair(prefix, word))
-                })
-                .collect();
-            df[k + 1].resize(levels[k].len(), 0);
-            total[k + 1].resize(levels[k].len(), 0);
-            maps.push(map);
+    // Per chunk, its documents' (level << 32 | global node, count), with `levels` emptied.
+    let mut grams: Vec<ChunkGrams> = Vec::new();
+    let mut char_chunks: Vec<ChunkCounts> = Vec::new();
+
+    // A batch of chunks at a time, merged as soon as counted: only one batch's tokens and chunk-local
+    // n-gram tables are held. Ids are given in chunk order whatever the batch size, so the batch size
+    // (and the thread count it follows) changes nothing in the output.
+    let batch_docs = FIT_CHUNK * 4 * rayon::current_num_threads().max(2);
+    for batch in texts.chunks(batch_docs) {
+        // Tokens of each chunk, and its character n-grams.
+        let chunks: Vec<ChunkTokens> = batch
+            .par_chunks(FIT_CHUNK)
+            .map_init(Scratch::default, |scratch, chunk| {
+                tokenize_chunk(analyzer, chunk, scratch)
+            })
+            .collect();
+
+        // Global tokens, in order of first appearance; each chunk's map to them.
+        let token_maps: Vec<Vec<u32>> = chunks
+            .iter()
+            .map(|chunk| {
+                (0..chunk.tokens.len() as u32)
+                    .map(|local| {
+                        let t = chunk.tokens.get_str(local);
+                        tokens.intern(t, hash_str(t))
+                    })
+                    .collect()
+            })
+            .collect();
+
+        // Each new distinct token stemmed once; stems interned as words.
+        let first_new = token_word.len() as u32;
+        let stems: Vec<Option<String>> = (first_new..tokens.len() as u32)
+            .into_par_iter()
+            .map(|id| match analyzer.stem(tokens.get_str(id)) {
+                std::borrow::Cow::Borrowed(_) => None,
+                std::borrow::Cow::Owned(stem) => Some(stem),
+            })
+            .collect();
+        for (k, stem) in stems.iter().enumerate() {
+            let word = stem
+                .as_deref()
+                .unwrap_or(tokens.get_str(first_new + k as u32));
+            if !safe_word(word) {
+                return None;
+            }
+            token_word.push(words.intern(word, hash_str(word)));
         }
-        for (&key, &count) in chunk.keys.iter().zip(&chunk.counts) {
-            let (level, id) = ((key >> 32) as usize, key as u32);
-            let g = if level == 0 {
-                id
-            } else {
-                maps[level - 1][id as usize]
-            } as usize;
-            df[level][g] += 1;
-            total[level][g] += count as u64;
+        drop(stems);
+
+        // Word n-grams of each chunk, by chunk-local node ids.
+        let mut batch_grams: Vec<ChunkGrams> = chunks
+            .par_iter()
+            .zip(&token_maps)
+            .map(|(chunk, map)| count_chunk_grams(chunk, map, &token_word, max_n))
+            .collect();
+        // The batch's tokens are no longer needed: only the character n-gram counts are kept.
+        drop(token_maps);
+        char_chunks.extend(chunks.into_iter().filter_map(|c| c.chars));
+
+        // Merge the nodes into global ids, level by level, count df and total, and turn the keys
+        // into global ones.
+        df[0].resize(words.len(), 0);
+        total[0].resize(words.len(), 0);
+        for chunk in &mut batch_grams {
+            let chunk_levels = std::mem::take(&mut chunk.levels);
+            let mut maps: Vec<Vec<u32>> = Vec::with_capacity(chunk_levels.len());
+            for (k, local) in chunk_levels.iter().enumerate() {
+                let map: Vec<u32> = (0..local.len() as u32)
+                    .map(|node| {
+                        let key = local.key(node);
+                        let (prefix, word) = ((key >> 32) as u32, key as u32);
+                        let prefix = if k == 0 {
+                            prefix
+                        } else {
+                            maps[k - 1][prefix as usize]
+                        };
+                        levels[k].intern(pair(prefix, word))
+                    })
+                    .collect();
+                df[k + 1].resize(levels[k].len(), 0);
+                total[k + 1].resize(levels[k].len(), 0);
+                maps.push(map);
+            }
+            for (key, &count) in chunk.keys.iter_mut().zip(&chunk.counts) {
+                let (level, id) = ((*key >> 32) as usize, *key as u32);
+                let g = if level == 0 {
+                    id
+                } else {
+                    maps[level - 1][id as usize]
+                };
+                df[level][g as usize] += 1;
+                total[level][g as usize] += count as u64;
+                *key = ((level as u64) << 32) | g as u64;
+            }
         }
-        node_maps.push(maps);
+        grams.extend(batch_grams);
     }
+    drop((tokens, token_word));
 
     // Character n-grams, merged by string.
-    let mut char_chunks = char_chunks;
     let chars = (!char_chunks.is_empty()).then(|| merge_chunks(&mut char_chunks));
 
     // Provisional ids and strings of every term seen.
@@ -594,21 +610,15 @@ fn count_words(analyzer: &Analyzer, texts: &[&str], bounds: (f64, f64)) -> Optio
     let char_maps = chars.map(|c| c.3);
     let rows = grams
         .into_par_iter()
-        .zip(node_maps)
         .enumerate()
-        .map(|(c, (chunk, maps))| {
+        .map(|(c, chunk)| {
             let mut rows = Rows {
                 indptr: vec![0],
                 ..Rows::default()
             };
             for (d, w) in chunk.indptr.windows(2).enumerate() {
                 for (&key, &count) in chunk.keys[w[0]..w[1]].iter().zip(&chunk.counts[w[0]..w[1]]) {
-                    let (level, id) = ((key >> 32) as usize, key as u32);
-                    let g = if level == 0 {
-                        id
-                    } else {
-                        maps[level - 1][id as usize]
-                    };
+                    let (level, g) = ((key >> 32) as usize, key as u32);
                     let t = tmp[level][g as usize];
                     if t != u32::MAX {
                         rows.ids.push(t);
