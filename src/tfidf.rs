@@ -437,12 +437,13 @@ struct ChunkTokens {
 
 /// A fitting chunk's word n-grams: for n ≥ 2, the chunk's n-gram nodes (key: (node of the first n − 1
 /// words, last word), where a 1-gram node is the global word id), and per document the distinct
-/// (level << 32 | node, count) of its n-grams, level n − 1, in order of first occurrence. Once merged,
-/// `levels` is emptied and the nodes of `keys` are global.
+/// (node, count) of its n-grams, level by level (level n − 1 holds the n-grams), each level in order of
+/// first occurrence: document d's level l is `keys[ends[d · L + l]..ends[d · L + l + 1]]` for L levels.
+/// Once merged, `levels` is emptied and the nodes of `keys` are global.
 struct ChunkGrams {
     levels: Vec<PairTable>,
-    indptr: Vec<usize>,
-    keys: Vec<u64>,
+    ends: Vec<usize>,
+    keys: Vec<u32>,
     counts: Vec<u32>,
 }
 
@@ -544,16 +545,16 @@ fn count_words(analyzer: &Analyzer, texts: &[&str], bounds: (f64, f64)) -> Optio
                 total[k + 1].resize(levels[k].len(), 0);
                 maps.push(map);
             }
-            for (key, &count) in chunk.keys.iter_mut().zip(&chunk.counts) {
-                let (level, id) = ((*key >> 32) as usize, *key as u32);
-                let g = if level == 0 {
-                    id
-                } else {
-                    maps[level - 1][id as usize]
-                };
-                df[level][g as usize] += 1;
-                total[level][g as usize] += count as u64;
-                *key = ((level as u64) << 32) | g as u64;
+            for (span, w) in chunk.ends.windows(2).enumerate() {
+                let level = span % max_n;
+                let keys = chunk.keys[w[0]..w[1]].iter_mut();
+                for (key, &count) in keys.zip(&chunk.counts[w[0]..w[1]]) {
+                    if level > 0 {
+                        *key = maps[level - 1][*key as usize];
+                    }
+                    df[level][*key as usize] += 1;
+                    total[level][*key as usize] += count as u64;
+                }
             }
         }
         grams.extend(batch_grams);
@@ -616,14 +617,18 @@ fn count_words(analyzer: &Analyzer, texts: &[&str], bounds: (f64, f64)) -> Optio
                 indptr: vec![0],
                 ..Rows::default()
             };
-            for (d, w) in chunk.indptr.windows(2).enumerate() {
-                for (&key, &count) in chunk.keys[w[0]..w[1]].iter().zip(&chunk.counts[w[0]..w[1]]) {
-                    let (level, g) = ((key >> 32) as usize, key as u32);
-                    let t = tmp[level][g as usize];
-                    if t != u32::MAX {
-                        rows.ids.push(t);
-                        rows.counts.push(count);
+            for (d, doc) in chunk.ends[1..].chunks(max_n).enumerate() {
+                let mut start = chunk.ends[d * max_n];
+                for (level, &end) in doc.iter().enumerate() {
+                    let keys = chunk.keys[start..end].iter();
+                    for (&g, &count) in keys.zip(&chunk.counts[start..end]) {
+                        let t = tmp[level][g as usize];
+                        if t != u32::MAX {
+                            rows.ids.push(t);
+                            rows.counts.push(count);
+                        }
                     }
+                    start = end;
                 }
                 if let (Some(chars), Some(maps)) = (&char_chunks.get(c), &char_maps) {
                     let (a, b) = (chars.indptr[d], chars.indptr[d + 1]);
@@ -693,7 +698,7 @@ fn count_chunk_grams(
 ) -> ChunkGrams {
     let mut out = ChunkGrams {
         levels: vec![PairTable::default(); max_n.saturating_sub(1)],
-        indptr: vec![0],
+        ends: vec![0],
         keys: Vec::new(),
         counts: Vec::new(),
     };
@@ -705,20 +710,19 @@ fn count_chunk_grams(
         token_word.iter().max().map_or(0, |&w| w as usize + 1),
         (0, 0),
     );
-    let count =
-        |seen: &mut Vec<(u32, u32)>, out: &mut ChunkGrams, doc: u32, level: usize, id: u32| {
-            if seen.len() <= id as usize {
-                seen.resize(id as usize + 1, (0, 0));
-            }
-            let entry = &mut seen[id as usize];
-            if entry.0 == doc {
-                out.counts[entry.1 as usize] += 1;
-            } else {
-                *entry = (doc, out.keys.len() as u32);
-                out.keys.push(((level as u64) << 32) | id as u64);
-                out.counts.push(1);
-            }
-        };
+    let count = |seen: &mut Vec<(u32, u32)>, out: &mut ChunkGrams, doc: u32, id: u32| {
+        if seen.len() <= id as usize {
+            seen.resize(id as usize + 1, (0, 0));
+        }
+        let entry = &mut seen[id as usize];
+        if entry.0 == doc {
+            out.counts[entry.1 as usize] += 1;
+        } else {
+            *entry = (doc, out.keys.len() as u32);
+            out.keys.push(id);
+            out.counts.push(1);
+        }
+    };
     let mut start = 0;
     for (d, &end) in chunk.ends.iter().enumerate() {
         let doc = d as u32 + 1;
@@ -730,19 +734,20 @@ fn count_chunk_grams(
         );
         start = end;
         for &w in &words {
-            count(&mut seen[0], &mut out, doc, 0, w);
+            count(&mut seen[0], &mut out, doc, w);
         }
+        out.ends.push(out.keys.len());
         nodes.clear();
         nodes.extend_from_slice(&words);
         for k in 0..out.levels.len() {
             let n = nodes.len().saturating_sub(1);
             for i in 0..n {
                 nodes[i] = out.levels[k].intern(pair(nodes[i], words[i + k + 1]));
-                count(&mut seen[k + 1], &mut out, doc, k + 1, nodes[i]);
+                count(&mut seen[k + 1], &mut out, doc, nodes[i]);
             }
             nodes.truncate(n);
+            out.ends.push(out.keys.len());
         }
-        out.indptr.push(out.keys.len());
     }
     // Held until the merge: no growth slack.
     out.keys.shrink_to_fit();
