@@ -59,18 +59,21 @@ pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
     let manifest = manifest
         .map_err(|e| Error::param("model", "(in memory)", format!("a serializable model: {e}")))?;
     let padding = padding(HEADER_LEN + 8 + manifest.len());
-    let mut payload = Vec::with_capacity(8 + manifest.len() + padding + blocks.len());
-    payload.extend_from_slice(&(manifest.len() as u64).to_le_bytes());
-    payload.extend_from_slice(&manifest);
-    payload.resize(payload.len() + padding, 0);
-    payload.extend_from_slice(&blocks);
-
-    let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len());
+    // One buffer for the whole image (the checksum filled in last), so that the largest arrays are held
+    // twice at most (in the blocks and here), not three times.
+    let mut bytes = Vec::with_capacity(HEADER_LEN + 8 + manifest.len() + padding + blocks.len());
     bytes.extend_from_slice(&MAGIC);
     bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    bytes.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-    bytes.extend_from_slice(&payload);
+    let payload_len = 8 + manifest.len() + padding + blocks.len();
+    bytes.extend_from_slice(&(payload_len as u64).to_le_bytes());
+    bytes.extend_from_slice(&[0; 4]);
+    bytes.extend_from_slice(&(manifest.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(&manifest);
+    bytes.resize(bytes.len() + padding, 0);
+    bytes.extend_from_slice(&blocks);
+    drop(blocks);
+    let crc = crc32fast::hash(&bytes[HEADER_LEN..]);
+    bytes[HEADER_LEN - 4..HEADER_LEN].copy_from_slice(&crc.to_le_bytes());
     Ok(bytes)
 }
 
@@ -385,7 +388,8 @@ fn serialize_block<T: Element, S: Serializer>(
         let sink = sink.as_mut()?;
         sink.resize(sink.len() + padding(sink.len()), 0);
         let offset = sink.len();
-        sink.reserve(std::mem::size_of_val(values));
+        // Exact: the blocks are the bulk of a model, and growth slack would be held until it is written.
+        sink.reserve_exact(std::mem::size_of_val(values));
         values.iter().for_each(|&v| v.put_le(sink));
         Some(offset)
     });
