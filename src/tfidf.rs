@@ -215,7 +215,12 @@ impl TfidfParams {
             total,
             rows,
             distinct,
-        } = match count_words(&analyzer, texts, (min_docs, max_docs)) {
+        } = match count_words(
+            &analyzer,
+            texts,
+            (min_docs, max_docs),
+            self.max_features.is_some(),
+        ) {
             Some(counted) => counted,
             None => count_strings(&analyzer, texts),
         };
@@ -306,7 +311,8 @@ impl TfidfParams {
 }
 
 /// The terms of a fit with their counts: provisional ("tmp") ids index `all` (their strings), `df` and
-/// `total`. Holds every term seen, or only those within the document-frequency bounds.
+/// `total` (which may be empty when `max_features` is not set). Holds every term seen, or only those
+/// within the document-frequency bounds.
 struct Counted {
     all: Vocabulary,
     df: Vec<u32>,
@@ -451,7 +457,14 @@ struct ChunkGrams {
 /// distinct token is stemmed once, and an n-gram is counted under its (prefix, word) key; strings are
 /// built only for the terms whose document frequency is within `bounds` (in documents). Gives the same
 /// counts as [`count_strings`], or `None` when a stem is not safe for integer keys ([`safe_word`]).
-fn count_words(analyzer: &Analyzer, texts: &[&str], bounds: (f64, f64)) -> Option<Counted> {
+/// Total counts (for `max_features` only) are left empty unless `totals`: they would take 8 bytes per
+/// distinct n-gram.
+fn count_words(
+    analyzer: &Analyzer,
+    texts: &[&str],
+    bounds: (f64, f64),
+    totals: bool,
+) -> Option<Counted> {
     let config = analyzer.config();
     let max_n = config.word_ngrams;
 
@@ -468,7 +481,7 @@ fn count_words(analyzer: &Analyzer, texts: &[&str], bounds: (f64, f64)) -> Optio
     // A batch of chunks at a time, merged as soon as counted: only one batch's tokens and chunk-local
     // n-gram tables are held. Ids are given in chunk order whatever the batch size, so the batch size
     // (and the thread count it follows) changes nothing in the output.
-    let batch_docs = FIT_CHUNK * 4 * rayon::current_num_threads().max(2);
+    let batch_docs = FIT_CHUNK * 2 * rayon::current_num_threads().max(2);
     for batch in texts.chunks(batch_docs) {
         // Tokens of each chunk, and its character n-grams.
         let chunks: Vec<ChunkTokens> = batch
@@ -524,7 +537,9 @@ fn count_words(analyzer: &Analyzer, texts: &[&str], bounds: (f64, f64)) -> Optio
         // Merge the nodes into global ids, level by level, count df and total, and turn the keys
         // into global ones.
         df[0].resize(words.len(), 0);
-        total[0].resize(words.len(), 0);
+        if totals {
+            total[0].resize(words.len(), 0);
+        }
         for chunk in &mut batch_grams {
             let chunk_levels = std::mem::take(&mut chunk.levels);
             let mut maps: Vec<Vec<u32>> = Vec::with_capacity(chunk_levels.len());
@@ -542,7 +557,9 @@ fn count_words(analyzer: &Analyzer, texts: &[&str], bounds: (f64, f64)) -> Optio
                     })
                     .collect();
                 df[k + 1].resize(levels[k].len(), 0);
-                total[k + 1].resize(levels[k].len(), 0);
+                if totals {
+                    total[k + 1].resize(levels[k].len(), 0);
+                }
                 maps.push(map);
             }
             for (span, w) in chunk.ends.windows(2).enumerate() {
@@ -553,7 +570,9 @@ fn count_words(analyzer: &Analyzer, texts: &[&str], bounds: (f64, f64)) -> Optio
                         *key = maps[level - 1][*key as usize];
                     }
                     df[level][*key as usize] += 1;
-                    total[level][*key as usize] += count as u64;
+                    if totals {
+                        total[level][*key as usize] += count as u64;
+                    }
                 }
             }
         }
@@ -585,7 +604,9 @@ fn count_words(analyzer: &Analyzer, texts: &[&str], bounds: (f64, f64)) -> Optio
             ids.push(all_df.len() as u32);
             all.push(&text);
             all_df.push(df[level][g]);
-            all_total.push(total[level][g]);
+            if totals {
+                all_total.push(total[level][g]);
+            }
         }
         tmp.push(ids);
     }
@@ -599,7 +620,9 @@ fn count_words(analyzer: &Analyzer, texts: &[&str], bounds: (f64, f64)) -> Optio
                 }
                 all.push(terms.term(c));
                 all_df.push(d);
-                all_total.push(ctotal[c as usize]);
+                if totals {
+                    all_total.push(ctotal[c as usize]);
+                }
                 (all_df.len() - 1) as u32
             })
             .collect(),
