@@ -629,22 +629,60 @@ fn count_words(
         None => Vec::new(),
     };
 
-    // Rows in provisional ids, without the terms out of bounds; each chunk's counts are freed once
-    // turned into rows.
+    // Rows in provisional ids, without the terms out of bounds; each chunk's counts are turned into
+    // rows in place (or, with character n-grams, freed once copied). The n-gram tables are no longer
+    // needed.
+    drop((levels, df, total, words));
     let char_maps = chars.map(|c| c.3);
     let rows = grams
         .into_par_iter()
         .enumerate()
         .map(|(c, chunk)| {
+            let ChunkGrams {
+                ends,
+                mut keys,
+                mut counts,
+                ..
+            } = chunk;
+            let chars = char_chunks.get(c).zip(char_maps.as_ref());
+            if chars.is_none() {
+                let mut indptr = Vec::with_capacity(ends.len() / max_n + 1);
+                indptr.push(0);
+                let mut kept = 0;
+                for (d, doc) in ends[1..].chunks(max_n).enumerate() {
+                    let mut start = ends[d * max_n];
+                    for (level, &end) in doc.iter().enumerate() {
+                        for i in start..end {
+                            let t = tmp[level][keys[i] as usize];
+                            if t != u32::MAX {
+                                // kept ≤ i: nothing unread is overwritten.
+                                keys[kept] = t;
+                                counts[kept] = counts[i];
+                                kept += 1;
+                            }
+                        }
+                        start = end;
+                    }
+                    indptr.push(kept);
+                }
+                keys.truncate(kept);
+                counts.truncate(kept);
+                keys.shrink_to_fit();
+                counts.shrink_to_fit();
+                return Rows {
+                    indptr,
+                    ids: keys,
+                    counts,
+                };
+            }
             let mut rows = Rows {
                 indptr: vec![0],
                 ..Rows::default()
             };
-            for (d, doc) in chunk.ends[1..].chunks(max_n).enumerate() {
-                let mut start = chunk.ends[d * max_n];
+            for (d, doc) in ends[1..].chunks(max_n).enumerate() {
+                let mut start = ends[d * max_n];
                 for (level, &end) in doc.iter().enumerate() {
-                    let keys = chunk.keys[start..end].iter();
-                    for (&g, &count) in keys.zip(&chunk.counts[start..end]) {
+                    for (&g, &count) in keys[start..end].iter().zip(&counts[start..end]) {
                         let t = tmp[level][g as usize];
                         if t != u32::MAX {
                             rows.ids.push(t);
@@ -653,7 +691,7 @@ fn count_words(
                     }
                     start = end;
                 }
-                if let (Some(chars), Some(maps)) = (&char_chunks.get(c), &char_maps) {
+                if let Some((chars, maps)) = chars {
                     let (a, b) = (chars.indptr[d], chars.indptr[d + 1]);
                     for (&local, &count) in chars.ids[a..b].iter().zip(&chars.counts[a..b]) {
                         let t = char_tmp[maps[c][local as usize] as usize];
@@ -1942,7 +1980,7 @@ mod tests {
                 reference_counts(&analyzer, &texts),
                 reference_counts(&analyzer, &other),
             );
-            let integer_keys = count_words(&analyzer, &texts, (1.0, f64::MAX)).is_some();
+            let integer_keys = count_words(&analyzer, &texts, (1.0, f64::MAX), false).is_some();
             if !spaced_words || config.stemmer.is_none() {
                 assert_eq!(integer_keys, !spaced_words, "{config:?}");
             }
