@@ -237,6 +237,37 @@ mod tests {
     }
 
     #[test]
+    fn from_blocks_equals_rows_pushed_in_order() {
+        // Blocks of rows (column, value), one of them empty and some rows empty.
+        let blocks: Vec<Vec<Vec<(u32, f32)>>> = vec![
+            vec![vec![(0, 1.0), (3, 2.0)], vec![]],
+            vec![],
+            vec![vec![(1, -1.0)], vec![(0, 0.5), (2, 4.0), (3, 8.0)], vec![]],
+        ];
+        let mut expected = CsrMatrix::new(4);
+        for row in blocks.iter().flatten() {
+            let (idx, val): (Vec<u32>, Vec<f32>) = row.iter().copied().unzip();
+            expected.push_row(&idx, &val);
+        }
+        let sizes: Vec<(usize, usize)> = blocks
+            .iter()
+            .map(|b| (b.len(), b.iter().map(Vec::len).sum()))
+            .collect();
+        let m = CsrMatrix::from_blocks(4, blocks, &sizes, |block, ends, indices, values| {
+            let mut end = 0;
+            for (row, row_end) in block.iter().zip(ends) {
+                for &(j, v) in row {
+                    (indices[end], values[end]) = (j, v);
+                    end += 1;
+                }
+                *row_end = end;
+            }
+        });
+        assert_eq!(m, expected);
+        assert_eq!((m.nrows(), m.nnz()), (5, 6));
+    }
+
+    #[test]
     fn append_and_select_rows_keep_row_contents() {
         let a = CsrMatrix::from_dense(&array![[1.0, 0.0], [0.0, 2.0]]);
         let mut b = CsrMatrix::from_dense(&array![[3.0, 4.0]]);
