@@ -50,6 +50,22 @@ const BLOCK_ALIGN: usize = 8;
 
 /// Serializes `value` into a complete model file image.
 pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    let [mut bytes, blocks] = encode_parts(value)?;
+    bytes.reserve_exact(blocks.len());
+    bytes.extend_from_slice(&blocks);
+    Ok(bytes)
+}
+
+/// Serializes `value` and writes it to `path` atomically (see [`write_atomic`]), the blocks straight from
+/// where serializing put them: the model's largest arrays are not copied into one image first.
+pub fn save<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let [head, blocks] = encode_parts(value)?;
+    write_atomic_parts(path, &[&head, &blocks])
+}
+
+/// A model file image in two parts, to be written one after the other: the header and manifest (with
+/// the padding that aligns the blocks), and the blocks.
+fn encode_parts<T: Serialize>(value: &T) -> Result<[Vec<u8>; 2]> {
     let (manifest, blocks) = {
         let _sink = SinkGuard::install();
         let manifest = postcard::to_stdvec(value);
@@ -59,19 +75,21 @@ pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
     let manifest = manifest
         .map_err(|e| Error::param("model", "(in memory)", format!("a serializable model: {e}")))?;
     let padding = padding(HEADER_LEN + 8 + manifest.len());
-    let mut payload = Vec::with_capacity(8 + manifest.len() + padding + blocks.len());
-    payload.extend_from_slice(&(manifest.len() as u64).to_le_bytes());
-    payload.extend_from_slice(&manifest);
-    payload.resize(payload.len() + padding, 0);
-    payload.extend_from_slice(&blocks);
-
-    let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len());
-    bytes.extend_from_slice(&MAGIC);
-    bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    bytes.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-    bytes.extend_from_slice(&payload);
-    Ok(bytes)
+    let mut head = Vec::with_capacity(HEADER_LEN + 8 + manifest.len() + padding);
+    head.extend_from_slice(&MAGIC);
+    head.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    let payload_len = 8 + manifest.len() + padding + blocks.len();
+    head.extend_from_slice(&(payload_len as u64).to_le_bytes());
+    // The checksum of the payload (all that follows the header), filled in below.
+    head.extend_from_slice(&[0; 4]);
+    head.extend_from_slice(&(manifest.len() as u64).to_le_bytes());
+    head.extend_from_slice(&manifest);
+    head.resize(head.len() + padding, 0);
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&head[HEADER_LEN..]);
+    crc.update(&blocks);
+    head[HEADER_LEN - 4..HEADER_LEN].copy_from_slice(&crc.finalize().to_le_bytes());
+    Ok([head, blocks])
 }
 
 /// Checks and decodes a model file image, copying its blocks out of it. `path` names the file in error
@@ -389,7 +407,8 @@ fn serialize_block<T: Element, S: Serializer>(
         let sink = sink.as_mut()?;
         sink.resize(sink.len() + padding(sink.len()), 0);
         let offset = sink.len();
-        sink.reserve(std::mem::size_of_val(values));
+        // Exact: the blocks are the bulk of a model, and growth slack would be held until it is written.
+        sink.reserve_exact(std::mem::size_of_val(values));
         values.iter().for_each(|&v| v.put_le(sink));
         Some(offset)
     });
@@ -494,6 +513,11 @@ impl<'de> Deserialize<'de> for TextBlock {
 /// then renamed over `path`, and the folder synced so that the rename survives a crash. A failed write
 /// removes its temporary file; a killed process leaves it behind, and the next write picks another name.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_parts(path, &[bytes])
+}
+
+/// [`write_atomic`] for a file made of `parts`, one after the other.
+fn write_atomic_parts(path: &Path, parts: &[&[u8]]) -> Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -517,7 +541,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
             Err(e) => return Err(Error::io(dir, e)),
         }
     };
-    file.write_all(bytes).map_err(|e| Error::io(&tmp.path, e))?;
+    for part in parts {
+        file.write_all(part).map_err(|e| Error::io(&tmp.path, e))?;
+    }
     file.sync_all().map_err(|e| Error::io(&tmp.path, e))?;
     drop(file);
     std::fs::rename(&tmp.path, path).map_err(|e| Error::io(path, e))?;

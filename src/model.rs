@@ -503,7 +503,7 @@ impl Model {
 
     /// Writes the model to `path` atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
-        format::write_atomic(path, &format::encode(self)?)
+        format::save(path, self)
     }
 
     /// Reads a model file.

@@ -78,6 +78,55 @@ impl CsrMatrix {
             .extend(other.indptr[1..].iter().map(|&p| p + offset));
     }
 
+    /// Builds a matrix from blocks of consecutive rows, filled in parallel straight into the final arrays,
+    /// so no per-block matrix is built and then copied. `sizes[b]` is block b's (rows, entries);
+    /// `fill(block, ends, indices, values)` gets block b's item (dropped when it returns, which frees it
+    /// as the matrix fills) and writes each row's end, counted from the block's first entry, into `ends`
+    /// and the entries into `indices` and `values`, which have exactly the block's sizes.
+    pub fn from_blocks<T, F>(
+        ncols: usize,
+        blocks: Vec<T>,
+        sizes: &[(usize, usize)],
+        fill: F,
+    ) -> Self
+    where
+        T: Send,
+        F: Fn(T, &mut [usize], &mut [u32], &mut [f32]) + Sync,
+    {
+        use rayon::prelude::*;
+        assert_eq!(blocks.len(), sizes.len(), "one size per block");
+        let (nrows, nnz) = sizes
+            .iter()
+            .fold((0, 0), |(r, e), &(rows, entries)| (r + rows, e + entries));
+        let mut m = CsrMatrix {
+            indptr: vec![0; nrows + 1],
+            indices: vec![0; nnz],
+            values: vec![0.0; nnz],
+            ncols,
+        };
+        let mut parts = Vec::with_capacity(sizes.len());
+        let (mut ends, mut indices, mut values) =
+            (&mut m.indptr[1..], &mut m.indices[..], &mut m.values[..]);
+        let mut base = 0;
+        for &(rows, entries) in sizes {
+            let (e, rest_e) = std::mem::take(&mut ends).split_at_mut(rows);
+            let (i, rest_i) = std::mem::take(&mut indices).split_at_mut(entries);
+            let (v, rest_v) = std::mem::take(&mut values).split_at_mut(entries);
+            parts.push((base, e, i, v));
+            (ends, indices, values) = (rest_e, rest_i, rest_v);
+            base += entries;
+        }
+        blocks
+            .into_par_iter()
+            .zip(parts)
+            .for_each(|(block, (base, ends, indices, values))| {
+                fill(block, ends, indices, values);
+                ends.iter_mut().for_each(|end| *end += base);
+            });
+        debug_assert!(m.indptr.windows(2).all(|w| w[0] <= w[1]));
+        m
+    }
+
     /// Builds a matrix from dense rows, keeping the non-zero entries (for tests and small problems).
     pub fn from_dense(dense: &Array2<f64>) -> Self {
         let mut m = CsrMatrix::new(dense.ncols());
@@ -185,6 +234,37 @@ mod tests {
             m.to_dense(Some(&[2, 0])),
             array![[0.0, 0.0], [-1.0, 2.0], [0.0, 0.0]]
         );
+    }
+
+    #[test]
+    fn from_blocks_equals_rows_pushed_in_order() {
+        // Blocks of rows (column, value), one of them empty and some rows empty.
+        let blocks: Vec<Vec<Vec<(u32, f32)>>> = vec![
+            vec![vec![(0, 1.0), (3, 2.0)], vec![]],
+            vec![],
+            vec![vec![(1, -1.0)], vec![(0, 0.5), (2, 4.0), (3, 8.0)], vec![]],
+        ];
+        let mut expected = CsrMatrix::new(4);
+        for row in blocks.iter().flatten() {
+            let (idx, val): (Vec<u32>, Vec<f32>) = row.iter().copied().unzip();
+            expected.push_row(&idx, &val);
+        }
+        let sizes: Vec<(usize, usize)> = blocks
+            .iter()
+            .map(|b| (b.len(), b.iter().map(Vec::len).sum()))
+            .collect();
+        let m = CsrMatrix::from_blocks(4, blocks, &sizes, |block, ends, indices, values| {
+            let mut end = 0;
+            for (row, row_end) in block.iter().zip(ends) {
+                for &(j, v) in row {
+                    (indices[end], values[end]) = (j, v);
+                    end += 1;
+                }
+                *row_end = end;
+            }
+        });
+        assert_eq!(m, expected);
+        assert_eq!((m.nrows(), m.nnz()), (5, 6));
     }
 
     #[test]

@@ -37,11 +37,13 @@
 //!
 //! Word n-grams are handled as integers, never as joined strings (see `grams.rs`): a word gets an id,
 //! and an n-gram is the pair (id of its first n − 1 words, id of its last word). Fitting runs in fixed
-//! chunks of consecutive documents, in parallel: each chunk interns its tokens; the distinct tokens of
-//! the corpus are stemmed once each; each chunk counts its n-grams under chunk-local pair ids; the
-//! chunks' pairs are then merged in order into global ids, the document frequencies counted, strings
-//! built only for the terms within the `min_df`/`max_df` bounds, sorted, and the training rows rebuilt
-//! from the chunks' counts. Transforming maps each token to its word id through a per-thread cache
+//! chunks of consecutive documents, in parallel, a batch of chunks at a time: each chunk interns its
+//! tokens; the batch's new distinct tokens are stemmed once each; each chunk counts its n-grams under
+//! chunk-local pair ids; the batch's chunks are then merged in order into global ids and their
+//! chunk-local tables freed, so that memory holds one batch's tokens, not the corpus's. Then the
+//! document frequencies are known, strings built only for the terms within the `min_df`/`max_df`
+//! bounds, sorted, and the training rows written straight into the training matrix from the chunks'
+//! counts. Transforming maps each token to its word id through a per-thread cache
 //! (so a token is stemmed once per thread) and looks n-grams up by pairs in an index built from the
 //! vocabulary on the first large batch; small batches and character n-grams are looked up by string in
 //! an open-addressing index over the vocabulary. A word that would make joining ambiguous (it is
@@ -213,7 +215,12 @@ impl TfidfParams {
             total,
             rows,
             distinct,
-        } = match count_words(&analyzer, texts, (min_docs, max_docs)) {
+        } = match count_words(
+            &analyzer,
+            texts,
+            (min_docs, max_docs),
+            self.max_features.is_some(),
+        ) {
             Some(counted) => counted,
             None => count_strings(&analyzer, texts),
         };
@@ -280,17 +287,32 @@ impl TfidfParams {
             words: OnceLock::new(),
         };
 
-        let parts: Vec<CsrMatrix> = rows
+        // Built in place, each chunk's counts freed once its rows are written.
+        let kept = |tmp: u32| tmp != u32::MAX && tmp_to_id[tmp as usize] != u32::MAX;
+        let sizes: Vec<(usize, usize)> = rows
             .par_iter()
-            .map(|rows| vectorizer.chunk_rows(rows, &tmp_to_id))
+            .map(|r| {
+                (
+                    r.indptr.len() - 1,
+                    r.ids.iter().filter(|&&t| kept(t)).count(),
+                )
+            })
             .collect();
-        let matrix = concat_rows(vectorizer.vocabulary_size(), parts);
+        let matrix = CsrMatrix::from_blocks(
+            vectorizer.vocabulary_size(),
+            rows,
+            &sizes,
+            |rows, ends, indices, values| {
+                vectorizer.chunk_rows(&rows, &tmp_to_id, ends, indices, values)
+            },
+        );
         Ok((vectorizer, matrix))
     }
 }
 
 /// The terms of a fit with their counts: provisional ("tmp") ids index `all` (their strings), `df` and
-/// `total`. Holds every term seen, or only those within the document-frequency bounds.
+/// `total` (which may be empty when `max_features` is not set). Holds every term seen, or only those
+/// within the document-frequency bounds.
 struct Counted {
     all: Vocabulary,
     df: Vec<u32>,
@@ -421,11 +443,13 @@ struct ChunkTokens {
 
 /// A fitting chunk's word n-grams: for n ≥ 2, the chunk's n-gram nodes (key: (node of the first n − 1
 /// words, last word), where a 1-gram node is the global word id), and per document the distinct
-/// (level << 32 | node, count) of its n-grams, level n − 1, in order of first occurrence.
+/// (node, count) of its n-grams, level by level (level n − 1 holds the n-grams), each level in order of
+/// first occurrence: document d's level l is `keys[ends[d · L + l]..ends[d · L + l + 1]]` for L levels.
+/// Once merged, `levels` is emptied and the nodes of `keys` are global.
 struct ChunkGrams {
     levels: Vec<PairTable>,
-    indptr: Vec<usize>,
-    keys: Vec<u64>,
+    ends: Vec<usize>,
+    keys: Vec<u32>,
     counts: Vec<u32>,
 }
 
@@ -433,99 +457,130 @@ struct ChunkGrams {
 /// distinct token is stemmed once, and an n-gram is counted under its (prefix, word) key; strings are
 /// built only for the terms whose document frequency is within `bounds` (in documents). Gives the same
 /// counts as [`count_strings`], or `None` when a stem is not safe for integer keys ([`safe_word`]).
-fn count_words(analyzer: &Analyzer, texts: &[&str], bounds: (f64, f64)) -> Option<Counted> {
+/// Total counts (for `max_features` only) are left empty unless `totals`: they would take 8 bytes per
+/// distinct n-gram.
+fn count_words(
+    analyzer: &Analyzer,
+    texts: &[&str],
+    bounds: (f64, f64),
+    totals: bool,
+) -> Option<Counted> {
     let config = analyzer.config();
     let max_n = config.word_ngrams;
 
-    // Tokens of each chunk, and its character n-grams.
-    let chunks: Vec<ChunkTokens> = texts
-        .par_chunks(FIT_CHUNK)
-        .map_init(Scratch::default, |scratch, chunk| {
-            tokenize_chunk(analyzer, chunk, scratch)
-        })
-        .collect();
-
-    // Global tokens, in order of first appearance; each chunk's map to them.
     let mut tokens = StrTable::default();
-    let token_maps: Vec<Vec<u32>> = chunks
-        .iter()
-        .map(|chunk| {
-            (0..chunk.tokens.len() as u32)
-                .map(|local| {
-                    let t = chunk.tokens.get_str(local);
-                    tokens.intern(t, hash_str(t))
-                })
-                .collect()
-        })
-        .collect();
-
-    // Each distinct token stemmed once; stems interned as words.
-    let stems: Vec<Option<String>> = (0..tokens.len() as u32)
-        .into_par_iter()
-        .map(|id| match analyzer.stem(tokens.get_str(id)) {
-            std::borrow::Cow::Borrowed(_) => None,
-            std::borrow::Cow::Owned(stem) => Some(stem),
-        })
-        .collect();
     let mut words = StrTable::default();
-    let mut token_word = Vec::with_capacity(tokens.len());
-    for (id, stem) in stems.iter().enumerate() {
-        let word = stem.as_deref().unwrap_or(tokens.get_str(id as u32));
-        if !safe_word(word) {
-            return None;
-        }
-        token_word.push(words.intern(word, hash_str(word)));
-    }
-    drop(stems);
-
-    // Word n-grams of each chunk, by chunk-local node ids.
-    let grams: Vec<ChunkGrams> = chunks
-        .par_iter()
-        .zip(&token_maps)
-        .map(|(chunk, map)| count_chunk_grams(chunk, map, &token_word, max_n))
-        .collect();
-
-    // Merge the nodes into global ids, level by level, and count df and total.
+    let mut token_word: Vec<u32> = Vec::new();
     let mut levels: Vec<PairTable> = vec![PairTable::default(); max_n.saturating_sub(1)];
     let mut df: Vec<Vec<u32>> = vec![Vec::new(); max_n];
     let mut total: Vec<Vec<u64>> = vec![Vec::new(); max_n];
-    df[0].resize(words.len(), 0);
-    total[0].resize(words.len(), 0);
-    let mut node_maps: Vec<Vec<Vec<u32>>> = Vec::with_capacity(grams.len());
-    for chunk in &grams {
-        let mut maps: Vec<Vec<u32>> = Vec::with_capacity(chunk.levels.len());
-        for (k, local) in chunk.levels.iter().enumerate() {
-            let map: Vec<u32> = (0..local.len() as u32)
-                .map(|node| {
-                    let key = local.key(node);
-                    let (prefix, word) = ((key >> 32) as u32, key as u32);
-                    let prefix = if k == 0 {
-                        prefix
-                    } else {
-                        maps[k - 1][prefix as usize]
-                    };
-                    levels[k].intern(pair(prefix, word))
-                })
-                .collect();
-            df[k + 1].resize(levels[k].len(), 0);
-            total[k + 1].resize(levels[k].len(), 0);
-            maps.push(map);
+    // Per chunk, its documents' (level << 32 | global node, count), with `levels` emptied.
+    let mut grams: Vec<ChunkGrams> = Vec::new();
+    let mut char_chunks: Vec<ChunkCounts> = Vec::new();
+
+    // A batch of chunks at a time, merged as soon as counted: only one batch's tokens and chunk-local
+    // n-gram tables are held. Ids are given in chunk order whatever the batch size, so the batch size
+    // (and the thread count it follows) changes nothing in the output.
+    let batch_docs = FIT_CHUNK * 2 * rayon::current_num_threads().max(2);
+    for batch in texts.chunks(batch_docs) {
+        // Tokens of each chunk, and its character n-grams.
+        let chunks: Vec<ChunkTokens> = batch
+            .par_chunks(FIT_CHUNK)
+            .map_init(Scratch::default, |scratch, chunk| {
+                tokenize_chunk(analyzer, chunk, scratch)
+            })
+            .collect();
+
+        // Global tokens, in order of first appearance; each chunk's map to them.
+        let token_maps: Vec<Vec<u32>> = chunks
+            .iter()
+            .map(|chunk| {
+                (0..chunk.tokens.len() as u32)
+                    .map(|local| {
+                        let t = chunk.tokens.get_str(local);
+                        tokens.intern(t, hash_str(t))
+                    })
+                    .collect()
+            })
+            .collect();
+
+        // Each new distinct token stemmed once; stems interned as words.
+        let first_new = token_word.len() as u32;
+        let stems: Vec<Option<String>> = (first_new..tokens.len() as u32)
+            .into_par_iter()
+            .map(|id| match analyzer.stem(tokens.get_str(id)) {
+                std::borrow::Cow::Borrowed(_) => None,
+                std::borrow::Cow::Owned(stem) => Some(stem),
+            })
+            .collect();
+        for (k, stem) in stems.iter().enumerate() {
+            let word = stem
+                .as_deref()
+                .unwrap_or(tokens.get_str(first_new + k as u32));
+            if !safe_word(word) {
+                return None;
+            }
+            token_word.push(words.intern(word, hash_str(word)));
         }
-        for (&key, &count) in chunk.keys.iter().zip(&chunk.counts) {
-            let (level, id) = ((key >> 32) as usize, key as u32);
-            let g = if level == 0 {
-                id
-            } else {
-                maps[level - 1][id as usize]
-            } as usize;
-            df[level][g] += 1;
-            total[level][g] += count as u64;
+        drop(stems);
+
+        // Word n-grams of each chunk, by chunk-local node ids.
+        let mut batch_grams: Vec<ChunkGrams> = chunks
+            .par_iter()
+            .zip(&token_maps)
+            .map(|(chunk, map)| count_chunk_grams(chunk, map, &token_word, max_n))
+            .collect();
+        // The batch's tokens are no longer needed: only the character n-gram counts are kept.
+        drop(token_maps);
+        char_chunks.extend(chunks.into_iter().filter_map(|c| c.chars));
+
+        // Merge the nodes into global ids, level by level, count df and total, and turn the keys
+        // into global ones.
+        df[0].resize(words.len(), 0);
+        if totals {
+            total[0].resize(words.len(), 0);
         }
-        node_maps.push(maps);
+        for chunk in &mut batch_grams {
+            let chunk_levels = std::mem::take(&mut chunk.levels);
+            let mut maps: Vec<Vec<u32>> = Vec::with_capacity(chunk_levels.len());
+            for (k, local) in chunk_levels.iter().enumerate() {
+                let map: Vec<u32> = (0..local.len() as u32)
+                    .map(|node| {
+                        let key = local.key(node);
+                        let (prefix, word) = ((key >> 32) as u32, key as u32);
+                        let prefix = if k == 0 {
+                            prefix
+                        } else {
+                            maps[k - 1][prefix as usize]
+                        };
+                        levels[k].intern(pair(prefix, word))
+                    })
+                    .collect();
+                df[k + 1].resize(levels[k].len(), 0);
+                if totals {
+                    total[k + 1].resize(levels[k].len(), 0);
+                }
+                maps.push(map);
+            }
+            for (span, w) in chunk.ends.windows(2).enumerate() {
+                let level = span % max_n;
+                let keys = chunk.keys[w[0]..w[1]].iter_mut();
+                for (key, &count) in keys.zip(&chunk.counts[w[0]..w[1]]) {
+                    if level > 0 {
+                        *key = maps[level - 1][*key as usize];
+                    }
+                    df[level][*key as usize] += 1;
+                    if totals {
+                        total[level][*key as usize] += count as u64;
+                    }
+                }
+            }
+        }
+        grams.extend(batch_grams);
     }
+    drop((tokens, token_word));
 
     // Character n-grams, merged by string.
-    let mut char_chunks: Vec<ChunkCounts> = chunks.into_iter().filter_map(|c| c.chars).collect();
     let chars = (!char_chunks.is_empty()).then(|| merge_chunks(&mut char_chunks));
 
     // Provisional ids and strings of every term seen.
@@ -549,7 +604,9 @@ fn count_words(analyzer: &Analyzer, texts: &[&str], bounds: (f64, f64)) -> Optio
             ids.push(all_df.len() as u32);
             all.push(&text);
             all_df.push(df[level][g]);
-            all_total.push(total[level][g]);
+            if totals {
+                all_total.push(total[level][g]);
+            }
         }
         tmp.push(ids);
     }
@@ -563,44 +620,91 @@ fn count_words(analyzer: &Analyzer, texts: &[&str], bounds: (f64, f64)) -> Optio
                 }
                 all.push(terms.term(c));
                 all_df.push(d);
-                all_total.push(ctotal[c as usize]);
+                if totals {
+                    all_total.push(ctotal[c as usize]);
+                }
                 (all_df.len() - 1) as u32
             })
             .collect(),
         None => Vec::new(),
     };
 
-    // Rows in provisional ids.
+    // Rows in provisional ids, without the terms out of bounds; each chunk's counts are turned into
+    // rows in place (or, with character n-grams, freed once copied). The n-gram tables are no longer
+    // needed.
+    drop((levels, df, total, words));
     let char_maps = chars.map(|c| c.3);
     let rows = grams
-        .par_iter()
+        .into_par_iter()
         .enumerate()
         .map(|(c, chunk)| {
-            let maps = &node_maps[c];
+            let ChunkGrams {
+                ends,
+                mut keys,
+                mut counts,
+                ..
+            } = chunk;
+            let chars = char_chunks.get(c).zip(char_maps.as_ref());
+            if chars.is_none() {
+                let mut indptr = Vec::with_capacity(ends.len() / max_n + 1);
+                indptr.push(0);
+                let mut kept = 0;
+                for (d, doc) in ends[1..].chunks(max_n).enumerate() {
+                    let mut start = ends[d * max_n];
+                    for (level, &end) in doc.iter().enumerate() {
+                        for i in start..end {
+                            let t = tmp[level][keys[i] as usize];
+                            if t != u32::MAX {
+                                // kept ≤ i: nothing unread is overwritten.
+                                keys[kept] = t;
+                                counts[kept] = counts[i];
+                                kept += 1;
+                            }
+                        }
+                        start = end;
+                    }
+                    indptr.push(kept);
+                }
+                keys.truncate(kept);
+                counts.truncate(kept);
+                keys.shrink_to_fit();
+                counts.shrink_to_fit();
+                return Rows {
+                    indptr,
+                    ids: keys,
+                    counts,
+                };
+            }
             let mut rows = Rows {
                 indptr: vec![0],
                 ..Rows::default()
             };
-            for (d, w) in chunk.indptr.windows(2).enumerate() {
-                for (&key, &count) in chunk.keys[w[0]..w[1]].iter().zip(&chunk.counts[w[0]..w[1]]) {
-                    let (level, id) = ((key >> 32) as usize, key as u32);
-                    let g = if level == 0 {
-                        id
-                    } else {
-                        maps[level - 1][id as usize]
-                    };
-                    rows.ids.push(tmp[level][g as usize]);
-                    rows.counts.push(count);
+            for (d, doc) in ends[1..].chunks(max_n).enumerate() {
+                let mut start = ends[d * max_n];
+                for (level, &end) in doc.iter().enumerate() {
+                    for (&g, &count) in keys[start..end].iter().zip(&counts[start..end]) {
+                        let t = tmp[level][g as usize];
+                        if t != u32::MAX {
+                            rows.ids.push(t);
+                            rows.counts.push(count);
+                        }
+                    }
+                    start = end;
                 }
-                if let (Some(chars), Some(maps)) = (&char_chunks.get(c), &char_maps) {
+                if let Some((chars, maps)) = chars {
                     let (a, b) = (chars.indptr[d], chars.indptr[d + 1]);
                     for (&local, &count) in chars.ids[a..b].iter().zip(&chars.counts[a..b]) {
-                        rows.ids.push(char_tmp[maps[c][local as usize] as usize]);
-                        rows.counts.push(count);
+                        let t = char_tmp[maps[c][local as usize] as usize];
+                        if t != u32::MAX {
+                            rows.ids.push(t);
+                            rows.counts.push(count);
+                        }
                     }
                 }
                 rows.indptr.push(rows.ids.len());
             }
+            rows.ids.shrink_to_fit();
+            rows.counts.shrink_to_fit();
             rows
         })
         .collect();
@@ -655,7 +759,7 @@ fn count_chunk_grams(
 ) -> ChunkGrams {
     let mut out = ChunkGrams {
         levels: vec![PairTable::default(); max_n.saturating_sub(1)],
-        indptr: vec![0],
+        ends: vec![0],
         keys: Vec::new(),
         counts: Vec::new(),
     };
@@ -667,20 +771,19 @@ fn count_chunk_grams(
         token_word.iter().max().map_or(0, |&w| w as usize + 1),
         (0, 0),
     );
-    let count =
-        |seen: &mut Vec<(u32, u32)>, out: &mut ChunkGrams, doc: u32, level: usize, id: u32| {
-            if seen.len() <= id as usize {
-                seen.resize(id as usize + 1, (0, 0));
-            }
-            let entry = &mut seen[id as usize];
-            if entry.0 == doc {
-                out.counts[entry.1 as usize] += 1;
-            } else {
-                *entry = (doc, out.keys.len() as u32);
-                out.keys.push(((level as u64) << 32) | id as u64);
-                out.counts.push(1);
-            }
-        };
+    let count = |seen: &mut Vec<(u32, u32)>, out: &mut ChunkGrams, doc: u32, id: u32| {
+        if seen.len() <= id as usize {
+            seen.resize(id as usize + 1, (0, 0));
+        }
+        let entry = &mut seen[id as usize];
+        if entry.0 == doc {
+            out.counts[entry.1 as usize] += 1;
+        } else {
+            *entry = (doc, out.keys.len() as u32);
+            out.keys.push(id);
+            out.counts.push(1);
+        }
+    };
     let mut start = 0;
     for (d, &end) in chunk.ends.iter().enumerate() {
         let doc = d as u32 + 1;
@@ -692,20 +795,24 @@ fn count_chunk_grams(
         );
         start = end;
         for &w in &words {
-            count(&mut seen[0], &mut out, doc, 0, w);
+            count(&mut seen[0], &mut out, doc, w);
         }
+        out.ends.push(out.keys.len());
         nodes.clear();
         nodes.extend_from_slice(&words);
         for k in 0..out.levels.len() {
             let n = nodes.len().saturating_sub(1);
             for i in 0..n {
                 nodes[i] = out.levels[k].intern(pair(nodes[i], words[i + k + 1]));
-                count(&mut seen[k + 1], &mut out, doc, k + 1, nodes[i]);
+                count(&mut seen[k + 1], &mut out, doc, nodes[i]);
             }
             nodes.truncate(n);
+            out.ends.push(out.keys.len());
         }
-        out.indptr.push(out.keys.len());
     }
+    // Held until the merge: no growth slack.
+    out.keys.shrink_to_fit();
+    out.counts.shrink_to_fit();
     out
 }
 
@@ -1095,13 +1202,20 @@ impl TfidfVectorizer {
         }
     }
 
-    /// Rows of a fitting chunk, from its counts, with the same arithmetic as `transform_one`.
-    fn chunk_rows(&self, rows: &Rows, tmp_to_id: &[u32]) -> CsrMatrix {
-        let mut part = CsrMatrix::new(self.vocabulary_size());
+    /// Rows of a fitting chunk, from its counts, with the same arithmetic as `transform_one`, written
+    /// into slices sized for them (see [`CsrMatrix::from_blocks`]).
+    fn chunk_rows(
+        &self,
+        rows: &Rows,
+        tmp_to_id: &[u32],
+        ends: &mut [usize],
+        indices: &mut [u32],
+        values: &mut [f32],
+    ) {
         // (id << 32 | count): one integer to sort.
         let mut pairs: Vec<u64> = Vec::new();
-        let (mut indices, mut values) = (Vec::new(), Vec::new());
-        for w in rows.indptr.windows(2) {
+        let mut end = 0;
+        for (w, row_end) in rows.indptr.windows(2).zip(ends) {
             pairs.clear();
             pairs.extend(
                 rows.ids[w[0]..w[1]]
@@ -1112,17 +1226,21 @@ impl TfidfVectorizer {
                     .filter(|&p| p >> 32 != u32::MAX as u64),
             );
             pairs.sort_unstable();
-            indices.clear();
-            values.clear();
-            for &p in &pairs {
+            let start = end;
+            end += pairs.len();
+            for ((&p, index), value) in pairs
+                .iter()
+                .zip(&mut indices[start..end])
+                .zip(&mut values[start..end])
+            {
                 let id = (p >> 32) as u32;
-                indices.push(id);
-                values.push(self.weight(id, p as u32 as usize));
+                *index = id;
+                *value = self.weight(id, p as u32 as usize);
             }
-            self.normalize(&mut values);
-            part.push_row(&indices, &values);
+            self.normalize(&mut values[start..end]);
+            *row_end = end;
         }
-        part
+        debug_assert_eq!(end, indices.len());
     }
 
     #[inline]
@@ -1862,7 +1980,7 @@ mod tests {
                 reference_counts(&analyzer, &texts),
                 reference_counts(&analyzer, &other),
             );
-            let integer_keys = count_words(&analyzer, &texts, (1.0, f64::MAX)).is_some();
+            let integer_keys = count_words(&analyzer, &texts, (1.0, f64::MAX), false).is_some();
             if !spaced_words || config.stemmer.is_none() {
                 assert_eq!(integer_keys, !spaced_words, "{config:?}");
             }
