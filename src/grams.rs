@@ -20,23 +20,64 @@ pub(crate) fn safe_word(word: &str) -> bool {
     !word.is_empty() && !word.bytes().any(|b| b == b' ' || b == b'#')
 }
 
-/// Strings to dense ids: one text arena, and an open-addressing index whose slots hold the low 32 bits
-/// of the string's hash next to its id, so that most mismatches are rejected without reading the text.
-/// The slot is chosen by the same low bits, so growing the index needs no hashing.
+/// Strings to dense ids: one text arena, and an open-addressing index. A string of at most 8 bytes
+/// (most words) is held in its slot itself, packed into an integer, so that finding it reads one slot
+/// and no text; a longer one is found by its 64-bit hash and then compared with the arena's text.
 #[derive(Clone, Default, Debug)]
 pub(crate) struct StrTable {
     text: String,
     ends: Vec<u32>,
-    slots: Vec<u64>,
+    slots: Vec<Slot>,
+    // 64 − log2(slots.len()): a key's home slot is the top bits of its multiplied key.
+    shift: u32,
 }
 
-const EMPTY: u64 = u64::MAX;
+/// `key`: the packed bytes of a short string or the hash of a long one; `tag`: the length of a short
+/// string, [`LONG`], or [`FREE`] for an empty slot.
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    key: u64,
+    tag: u32,
+    id: u32,
+}
+
+const FREE: u32 = u32::MAX;
+const LONG: u32 = 9;
+const FREE_SLOT: Slot = Slot {
+    key: 0,
+    tag: FREE,
+    id: 0,
+};
+
+/// The (key, tag) of a string: its bytes as a little-endian integer (zero-padded) and its length if
+/// it has at most 8 bytes, else its [`hash_str`] and [`LONG`].
+#[inline]
+fn str_key(s: &str) -> (u64, u32) {
+    let b = s.as_bytes();
+    let n = b.len();
+    let key = match n {
+        0 => 0,
+        1..=3 => {
+            // The middle byte lands on the first or the last for n < 3; or-ing equal bytes is harmless.
+            b[0] as u64 | (b[n / 2] as u64) << (8 * (n / 2)) | (b[n - 1] as u64) << (8 * (n - 1))
+        }
+        4..=8 => {
+            let lo = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64;
+            let hi = u32::from_le_bytes([b[n - 4], b[n - 3], b[n - 2], b[n - 1]]) as u64;
+            lo | hi << (8 * (n - 4))
+        }
+        _ => return (hash_str(s), LONG),
+    };
+    (key, n as u32)
+}
 
 impl StrTable {
     /// An empty table that holds `n` strings without growing its index.
     pub(crate) fn with_capacity(n: usize) -> StrTable {
+        let size = (n * 2).max(64).next_power_of_two();
         StrTable {
-            slots: vec![EMPTY; (n * 2).max(64).next_power_of_two()],
+            slots: vec![FREE_SLOT; size],
+            shift: 64 - size.trailing_zeros(),
             ..StrTable::default()
         }
     }
@@ -66,47 +107,55 @@ impl StrTable {
     pub(crate) fn clear(&mut self) {
         self.text.clear();
         self.ends.clear();
-        self.slots.iter_mut().for_each(|s| *s = EMPTY);
+        self.slots.iter_mut().for_each(|s| *s = FREE_SLOT);
     }
 
-    /// The id of `s` (whose [`hash_str`] is `hash`), or the slot where it would go.
     #[inline]
-    fn find(&self, s: &str, hash: u64) -> Result<u32, usize> {
+    fn home(&self, key: u64, tag: u32) -> usize {
+        ((key ^ tag as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift) as usize
+    }
+
+    /// The id of `s` (whose [`str_key`] is `(key, tag)`), or the slot where it would go.
+    #[inline]
+    fn find(&self, s: &str, key: u64, tag: u32) -> Result<u32, usize> {
         let mask = self.slots.len() - 1;
-        let mut slot = hash as u32 as usize & mask;
+        let mut slot = self.home(key, tag);
         loop {
             let entry = self.slots[slot];
-            if entry == EMPTY {
+            if entry.tag == FREE {
                 return Err(slot);
             }
-            if (entry >> 32) as u32 == hash as u32 && self.get_str(entry as u32) == s {
-                return Ok(entry as u32);
+            if entry.key == key && entry.tag == tag && (tag != LONG || self.get_str(entry.id) == s)
+            {
+                return Ok(entry.id);
             }
             slot = (slot + 1) & mask;
         }
     }
 
     #[inline]
-    pub(crate) fn get(&self, s: &str, hash: u64) -> Option<u32> {
+    pub(crate) fn get(&self, s: &str) -> Option<u32> {
         if self.slots.is_empty() {
             return None;
         }
-        self.find(s, hash).ok()
+        let (key, tag) = str_key(s);
+        self.find(s, key, tag).ok()
     }
 
-    /// The id of `s`, added if new; `hash` is `hash_str(s)`.
+    /// The id of `s`, added if new.
     #[inline]
-    pub(crate) fn intern(&mut self, s: &str, hash: u64) -> u32 {
+    pub(crate) fn intern(&mut self, s: &str) -> u32 {
         if (self.len() + 1) * 2 > self.slots.len() {
             self.grow();
         }
-        match self.find(s, hash) {
+        let (key, tag) = str_key(s);
+        match self.find(s, key, tag) {
             Ok(id) => id,
             Err(slot) => {
                 let id = self.len() as u32;
                 self.text.push_str(s);
                 self.ends.push(self.text.len() as u32);
-                self.slots[slot] = (hash << 32) | id as u64;
+                self.slots[slot] = Slot { key, tag, id };
                 id
             }
         }
@@ -115,16 +164,19 @@ impl StrTable {
     fn grow(&mut self) {
         let size = (self.slots.len() * 2).max(64);
         assert!(size <= 1 << 32, "more than 2^31 distinct strings");
-        let old = std::mem::replace(&mut self.slots, vec![EMPTY; size]);
-        for entry in old.into_iter().filter(|&e| e != EMPTY) {
-            let mut slot = (entry >> 32) as usize & (size - 1);
-            while self.slots[slot] != EMPTY {
+        let old = std::mem::replace(&mut self.slots, vec![FREE_SLOT; size]);
+        self.shift = 64 - size.trailing_zeros();
+        for entry in old.into_iter().filter(|e| e.tag != FREE) {
+            let mut slot = self.home(entry.key, entry.tag);
+            while self.slots[slot].tag != FREE {
                 slot = (slot + 1) & (size - 1);
             }
             self.slots[slot] = entry;
         }
     }
 }
+
+const EMPTY: u64 = u64::MAX;
 
 /// Pairs of ids to dense ids, in order of first insertion.
 #[derive(Clone, Default, Debug)]
@@ -277,7 +329,7 @@ impl WordIndex {
             }
             let mut node = NONE;
             for (k, word) in pieces.iter().enumerate() {
-                let w = index.words.intern(word, hash_str(word));
+                let w = index.words.intern(word);
                 if index.unigram.len() < index.words.len() {
                     index.unigram.push(NONE);
                 }
@@ -304,7 +356,7 @@ impl WordIndex {
     /// The id of a (safe) word, or [`NONE`].
     #[inline]
     pub(crate) fn word(&self, word: &str) -> u32 {
-        self.words.get(word, hash_str(word)).unwrap_or(NONE)
+        self.words.get(word).unwrap_or(NONE)
     }
 
     /// Pushes onto `out` the term of every word n-gram of `words` (ids from [`WordIndex::word`]) that is
@@ -394,8 +446,7 @@ impl TokenCache {
         if token.len() > CACHE_MAX_TOKEN {
             return stem(token);
         }
-        let hash = hash_str(token);
-        if let Some(id) = self.tokens.get(token, hash) {
+        if let Some(id) = self.tokens.get(token) {
             return self.words[id as usize];
         }
         if self.tokens.len() >= CACHE_TOKENS || self.tokens.text_len() >= CACHE_BYTES {
@@ -403,7 +454,7 @@ impl TokenCache {
             self.words.clear();
         }
         let word = stem(token);
-        self.tokens.intern(token, hash);
+        self.tokens.intern(token);
         self.words.push(word);
         word
     }

@@ -453,7 +453,7 @@ fn count_words(analyzer: &Analyzer, texts: &[&str], bounds: (f64, f64)) -> Optio
             (0..chunk.tokens.len() as u32)
                 .map(|local| {
                     let t = chunk.tokens.get_str(local);
-                    tokens.intern(t, hash_str(t))
+                    tokens.intern(t)
                 })
                 .collect()
         })
@@ -474,7 +474,7 @@ fn count_words(analyzer: &Analyzer, texts: &[&str], bounds: (f64, f64)) -> Optio
         if !safe_word(word) {
             return None;
         }
-        token_word.push(words.intern(word, hash_str(word)));
+        token_word.push(words.intern(word));
     }
     drop(stems);
 
@@ -624,7 +624,7 @@ fn tokenize_chunk(analyzer: &Analyzer, texts: &[&str], scratch: &mut Scratch) ->
     let Scratch { lower, .. } = scratch;
     for text in texts {
         analyzer.for_each_token(text, lower, |token| {
-            out.words.push(out.tokens.intern(token, hash_str(token)));
+            out.words.push(out.tokens.intern(token));
         });
         out.ends.push(out.words.len());
     }
