@@ -531,12 +531,22 @@ impl Analyzer {
         });
     }
 
-    /// Stage 4 for one token, uncached.
+    /// Stage 4 for one token, uncached: its stem, or the token itself without a stemmer.
     #[inline]
-    pub(crate) fn stem<'a>(&self, token: &'a str) -> std::borrow::Cow<'a, str> {
+    pub fn stem<'a>(&self, token: &'a str) -> std::borrow::Cow<'a, str> {
         match &self.stemmer {
-            Some(stemmer) => stemmer.stem(token),
+            Some(stemmer) => self.fast_stem(token).unwrap_or_else(|| stemmer.stem(token)),
             None => std::borrow::Cow::Borrowed(token),
+        }
+    }
+
+    /// The stem of `token` by [`crate::porter2`] (the same as rust-stemmers' English, faster) when
+    /// stemming is English and the token is one it handles.
+    #[inline]
+    fn fast_stem<'a>(&self, token: &'a str) -> Option<std::borrow::Cow<'a, str>> {
+        match self.config.stemmer {
+            Some(Language::English) => crate::porter2::stem(token),
+            _ => None,
         }
     }
 
@@ -575,7 +585,7 @@ impl Analyzer {
                         push_token(stemmed, stemmed_spans, cached.as_deref().unwrap_or(token));
                         continue;
                     }
-                    let stem = stemmer.stem(token);
+                    let stem = self.fast_stem(token).unwrap_or_else(|| stemmer.stem(token));
                     push_token(stemmed, stemmed_spans, &stem);
                     if token.len() <= STEM_CACHE_MAX_WORD {
                         if stems.len() >= STEM_CACHE_LIMIT {
