@@ -267,6 +267,22 @@ impl PairTable {
         }
     }
 
+    /// The ids of `keys`, each added if new, pushed onto `out` in order: the same ids as calling
+    /// [`Self::intern`] on each in turn. The home slots of a block of keys are loaded before any is
+    /// interned, so that their cache misses overlap instead of coming one after another.
+    pub(crate) fn intern_all(&mut self, keys: &[u64], out: &mut Vec<u32>) {
+        const BLOCK: usize = 16;
+        out.reserve(keys.len());
+        for block in keys.chunks(BLOCK) {
+            // Grown first, so that the slots touched are those the keys will be interned in.
+            while (self.len() + block.len()) * 2 > self.slots.len() {
+                self.grow();
+            }
+            std::hint::black_box(block.iter().fold(0, |acc, &k| acc ^ self.touch(k)));
+            out.extend(block.iter().map(|&k| self.intern(k)));
+        }
+    }
+
     fn grow(&mut self) {
         let size = (self.slots.len() * 2).max(64);
         self.shift = 64 - size.trailing_zeros();

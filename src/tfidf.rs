@@ -495,7 +495,7 @@ fn count_words(analyzer: &Analyzer, texts: &[&str], bounds: (f64, f64)) -> Optio
     for chunk in &grams {
         let mut maps: Vec<Vec<u32>> = Vec::with_capacity(chunk.levels.len());
         for (k, local) in chunk.levels.iter().enumerate() {
-            let map: Vec<u32> = (0..local.len() as u32)
+            let keys: Vec<u64> = (0..local.len() as u32)
                 .map(|node| {
                     let key = local.key(node);
                     let (prefix, word) = ((key >> 32) as u32, key as u32);
@@ -504,9 +504,11 @@ fn count_words(analyzer: &Analyzer, texts: &[&str], bounds: (f64, f64)) -> Optio
                     } else {
                         maps[k - 1][prefix as usize]
                     };
-                    levels[k].intern(pair(prefix, word))
+                    pair(prefix, word)
                 })
                 .collect();
+            let mut map = Vec::new();
+            levels[k].intern_all(&keys, &mut map);
             df[k + 1].resize(levels[k].len(), 0);
             total[k + 1].resize(levels[k].len(), 0);
             maps.push(map);
@@ -659,7 +661,7 @@ fn count_chunk_grams(
         keys: Vec::new(),
         counts: Vec::new(),
     };
-    let (mut words, mut nodes) = (Vec::new(), Vec::new());
+    let (mut words, mut nodes, mut keys) = (Vec::new(), Vec::new(), Vec::new());
     // Per level, per node: the last document it was seen in (1-based) and its entry in `out.keys`, so
     // that a document's n-grams are counted without sorting.
     let mut seen: Vec<Vec<(u32, u32)>> = vec![Vec::new(); max_n];
@@ -698,11 +700,13 @@ fn count_chunk_grams(
         nodes.extend_from_slice(&words);
         for k in 0..out.levels.len() {
             let n = nodes.len().saturating_sub(1);
-            for i in 0..n {
-                nodes[i] = out.levels[k].intern(pair(nodes[i], words[i + k + 1]));
-                count(&mut seen[k + 1], &mut out, doc, k + 1, nodes[i]);
+            keys.clear();
+            keys.extend((0..n).map(|i| pair(nodes[i], words[i + k + 1])));
+            nodes.clear();
+            out.levels[k].intern_all(&keys, &mut nodes);
+            for &node in nodes.iter() {
+                count(&mut seen[k + 1], &mut out, doc, k + 1, node);
             }
-            nodes.truncate(n);
         }
         out.indptr.push(out.keys.len());
     }
