@@ -283,6 +283,14 @@ impl PairTable {
         }
     }
 
+    /// Replaces the id stored with every key by `f(id)`; [`Self::get`] then returns those values.
+    /// [`Self::intern`], [`Self::len`] and [`Self::key`] keep their meaning only where `f` is the identity.
+    pub(crate) fn map_ids(&mut self, f: impl Fn(u32) -> u32) {
+        for slot in self.slots.iter_mut().filter(|s| s.0 != EMPTY) {
+            slot.1 = f(slot.1);
+        }
+    }
+
     fn grow(&mut self) {
         let size = (self.slots.len() * 2).max(64);
         self.shift = 64 - size.trailing_zeros();
@@ -314,6 +322,9 @@ pub(crate) struct WordIndex {
 struct Level {
     nodes: PairTable,
     terms: Vec<u32>,
+    // The last level: every node is a term, and `nodes` gives term ids instead of node ids (one
+    // look-up fewer per n-gram).
+    direct: bool,
 }
 
 static SERIAL: AtomicU64 = AtomicU64::new(0);
@@ -366,7 +377,20 @@ impl WordIndex {
                 n => index.levels[n - 2].terms[node as usize] = id,
             }
         }
+        // Nodes of the last level exist only for terms of `max_n` words.
+        if let Some(last) = index.levels.last_mut() {
+            let terms = std::mem::take(&mut last.terms);
+            debug_assert!(terms.iter().all(|&t| t != NONE));
+            last.nodes.map_ids(|node| terms[node as usize]);
+            last.direct = true;
+        }
         index
+    }
+
+    /// The term id of word `word` alone, or [`NONE`] (also for `word` NONE or UNSAFE).
+    #[inline]
+    pub(crate) fn unigram(&self, word: u32) -> u32 {
+        self.unigram.get(word as usize).copied().unwrap_or(NONE)
     }
 
     /// The id of a (safe) word, or [`NONE`].
@@ -376,21 +400,14 @@ impl WordIndex {
     }
 
     /// Pushes onto `out` the term of every word n-gram of `words` (ids from [`WordIndex::word`]) that is
-    /// in the index, for n = 1..=`max_n`. `nodes` is a buffer.
-    pub(crate) fn terms(
+    /// in the index, for n = 2..=`max_n` (unigrams: [`WordIndex::unigram`]). `nodes` is a buffer.
+    pub(crate) fn ngram_terms(
         &self,
         words: &[u32],
         max_n: usize,
         nodes: &mut Vec<u32>,
         out: &mut Vec<u32>,
     ) {
-        out.extend(
-            words
-                .iter()
-                .filter(|&&w| w != NONE)
-                .map(|&w| self.unigram[w as usize])
-                .filter(|&t| t != NONE),
-        );
         nodes.clear();
         nodes.extend_from_slice(words);
         for (k, level) in self.levels.iter().enumerate().take(max_n.saturating_sub(1)) {
@@ -401,14 +418,24 @@ impl WordIndex {
                 sink ^= level.nodes.touch(pair(nodes[i], words[i + k + 1]));
             }
             std::hint::black_box(sink);
-            let mut any = false;
-            for i in 0..n {
-                let (prefix, w) = (nodes[i], words[i + k + 1]);
-                nodes[i] = if prefix == NONE || w == NONE {
+            let get = |prefix: u32, w: u32| {
+                if prefix == NONE || w == NONE {
                     NONE
                 } else {
                     level.nodes.get(pair(prefix, w))
-                };
+                }
+            };
+            if level.direct {
+                out.extend(
+                    (0..n)
+                        .map(|i| get(nodes[i], words[i + k + 1]))
+                        .filter(|&t| t != NONE),
+                );
+                break;
+            }
+            let mut any = false;
+            for i in 0..n {
+                nodes[i] = get(nodes[i], words[i + k + 1]);
                 if nodes[i] != NONE {
                     any = true;
                     let t = level.terms[nodes[i] as usize];
@@ -431,8 +458,9 @@ impl WordIndex {
 pub(crate) struct TokenCache {
     serial: Option<u64>,
     tokens: StrTable,
-    // Word id, NONE (not in the index) or UNSAFE (the stem is not a safe word), by token id.
-    words: Vec<u32>,
+    // By token id: word id, NONE (not in the index) or UNSAFE (the stem is not a safe word), and the
+    // word's unigram term or NONE; kept together so that a hit reads one entry.
+    words: Vec<(u32, u32)>,
 }
 
 /// The stem of a token is not a [`safe_word`].
@@ -445,22 +473,23 @@ const CACHE_BYTES: usize = 4 << 20;
 const CACHE_MAX_TOKEN: usize = 48;
 
 impl TokenCache {
-    /// The word id of `token` in `index` ([`NONE`] or [`UNSAFE`] included), computing its stem with
-    /// `stem` on a miss.
+    /// The word id of `token` in `index` ([`NONE`] or [`UNSAFE`] included) and the term id of that
+    /// word alone ([`NONE`] if it is not a term), computing its stem with `stem` on a miss.
     #[inline]
     pub(crate) fn word(
         &mut self,
         index: &WordIndex,
         token: &str,
         stem: impl FnOnce(&str) -> u32,
-    ) -> u32 {
+    ) -> (u32, u32) {
         if self.serial != Some(index.serial) {
             self.tokens.clear();
             self.words.clear();
             self.serial = Some(index.serial);
         }
         if token.len() > CACHE_MAX_TOKEN {
-            return stem(token);
+            let word = stem(token);
+            return (word, index.unigram(word));
         }
         if let Some(id) = self.tokens.get(token) {
             return self.words[id as usize];
@@ -470,8 +499,9 @@ impl TokenCache {
             self.words.clear();
         }
         let word = stem(token);
+        let entry = (word, index.unigram(word));
         self.tokens.intern(token);
-        self.words.push(word);
-        word
+        self.words.push(entry);
+        entry
     }
 }

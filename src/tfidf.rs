@@ -54,7 +54,7 @@
 use crate::analyzer::{Analyzer, AnalyzerConfig, Scratch, TermBatch, hash_str};
 use crate::error::{Error, Result};
 use crate::format::{Block, TextBlock, refuse, thorough};
-use crate::grams::{PairTable, StrTable, UNSAFE, WordIndex, pair, safe_word};
+use crate::grams::{NONE, PairTable, StrTable, UNSAFE, WordIndex, pair, safe_word};
 use crate::sparse::CsrMatrix;
 use rayon::prelude::*;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -1063,8 +1063,12 @@ impl TfidfVectorizer {
                     UNSAFE
                 }
             });
+            let (word, unigram) = word;
             safe &= word != UNSAFE;
             word_ids.push(word);
+            if unigram != NONE {
+                ids.push(unigram);
+            }
             if let Some(range) = char_ngrams {
                 char_grams.each(token, range, |gram| batch.push(gram));
             }
@@ -1072,7 +1076,7 @@ impl TfidfVectorizer {
         if !safe {
             return false;
         }
-        index.terms(word_ids, analyzer.config().word_ngrams, nodes, ids);
+        index.ngram_terms(word_ids, analyzer.config().word_ngrams, nodes, ids);
         self.find_batch(batch, ids);
         true
     }
