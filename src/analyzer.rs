@@ -406,6 +406,7 @@ pub struct Scratch {
     pub(crate) batch: TermBatch,
     /// The vectorizer's per-thread cache of word ids, and a document's word ids and n-gram nodes.
     pub(crate) tokens: crate::grams::TokenCache,
+    pub(crate) doc_tokens: crate::grams::Tokens,
     pub(crate) word_ids: Vec<u32>,
     pub(crate) nodes: Vec<u32>,
 }

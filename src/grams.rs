@@ -135,20 +135,39 @@ impl StrTable {
 
     #[inline]
     pub(crate) fn get(&self, s: &str) -> Option<u32> {
+        self.get_keyed(s, str_key(s))
+    }
+
+    /// [`Self::get`] with `s`'s [`str_key`] given.
+    #[inline]
+    fn get_keyed(&self, s: &str, (key, tag): (u64, u32)) -> Option<u32> {
         if self.slots.is_empty() {
             return None;
         }
-        let (key, tag) = str_key(s);
         self.find(s, key, tag).ok()
+    }
+
+    /// Loads the home slot of a key: a hint that lets several look-ups' cache misses overlap.
+    #[inline]
+    fn touch(&self, (key, tag): (u64, u32)) -> u64 {
+        match self.slots.is_empty() {
+            true => 0,
+            false => self.slots[self.home(key, tag)].key,
+        }
     }
 
     /// The id of `s`, added if new.
     #[inline]
     pub(crate) fn intern(&mut self, s: &str) -> u32 {
+        self.intern_keyed(s, str_key(s))
+    }
+
+    /// [`Self::intern`] with `s`'s [`str_key`] given.
+    #[inline]
+    fn intern_keyed(&mut self, s: &str, (key, tag): (u64, u32)) -> u32 {
         if (self.len() + 1) * 2 > self.slots.len() {
             self.grow();
         }
-        let (key, tag) = str_key(s);
         match self.find(s, key, tag) {
             Ok(id) => id,
             Err(slot) => {
@@ -463,6 +482,57 @@ pub(crate) struct TokenCache {
     words: Vec<(u32, u32)>,
 }
 
+/// A document's tokens copied into one buffer with their [`str_key`]s, so that their look-ups can be
+/// made in blocks whose cache misses overlap.
+#[derive(Default, Debug)]
+pub(crate) struct Tokens {
+    text: String,
+    ends: Vec<usize>,
+    keys: Vec<(u64, u32)>,
+}
+
+impl Tokens {
+    pub(crate) fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+        self.keys.clear();
+    }
+
+    #[inline]
+    pub(crate) fn push(&mut self, token: &str) {
+        self.text.push_str(token);
+        self.ends.push(self.text.len());
+        self.keys.push(str_key(token));
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
+}
+
+// Tokens whose home slots are loaded together.
+const BLOCK: usize = 16;
+
+impl StrTable {
+    /// The ids of `tokens`, each added if new, pushed onto `out` in order (the ids [`Self::intern`]
+    /// gives them one by one).
+    pub(crate) fn intern_all(&mut self, tokens: &Tokens, out: &mut Vec<u32>) {
+        for start in (0..tokens.keys.len()).step_by(BLOCK) {
+            let end = (start + BLOCK).min(tokens.keys.len());
+            while (self.len() + end - start) * 2 > self.slots.len() {
+                self.grow();
+            }
+            let keys = &tokens.keys[start..end];
+            std::hint::black_box(keys.iter().fold(0, |acc, &k| acc ^ self.touch(k)));
+            for (i, &key) in (start..end).zip(keys) {
+                out.push(self.intern_keyed(tokens.get(i), key));
+            }
+        }
+    }
+}
+
 /// The stem of a token is not a [`safe_word`].
 pub(crate) const UNSAFE: u32 = u32::MAX - 1;
 
@@ -473,14 +543,37 @@ const CACHE_BYTES: usize = 4 << 20;
 const CACHE_MAX_TOKEN: usize = 48;
 
 impl TokenCache {
-    /// The word id of `token` in `index` ([`NONE`] or [`UNSAFE`] included) and the term id of that
-    /// word alone ([`NONE`] if it is not a term), computing its stem with `stem` on a miss.
+    /// [`Self::word`] for each of `tokens` in order, passed to `each`; the look-ups are made in blocks
+    /// whose home slots are loaded first.
+    pub(crate) fn words(
+        &mut self,
+        index: &WordIndex,
+        tokens: &Tokens,
+        mut stem: impl FnMut(&str) -> u32,
+        mut each: impl FnMut((u32, u32)),
+    ) {
+        for start in (0..tokens.keys.len()).step_by(BLOCK) {
+            let end = (start + BLOCK).min(tokens.keys.len());
+            if self.serial == Some(index.serial) {
+                let keys = &tokens.keys[start..end];
+                std::hint::black_box(keys.iter().fold(0, |acc, &k| acc ^ self.tokens.touch(k)));
+            }
+            for (i, &key) in (start..end).zip(&tokens.keys[start..end]) {
+                each(self.word_keyed(index, tokens.get(i), key, &mut stem));
+            }
+        }
+    }
+
+    /// The word id of `token` (whose [`str_key`] is `key`) in `index` ([`NONE`] or [`UNSAFE`]
+    /// included) and the term id of that word alone ([`NONE`] if it is not a term), computing its
+    /// stem with `stem` on a miss.
     #[inline]
-    pub(crate) fn word(
+    fn word_keyed(
         &mut self,
         index: &WordIndex,
         token: &str,
-        stem: impl FnOnce(&str) -> u32,
+        key: (u64, u32),
+        stem: &mut impl FnMut(&str) -> u32,
     ) -> (u32, u32) {
         if self.serial != Some(index.serial) {
             self.tokens.clear();
@@ -491,7 +584,7 @@ impl TokenCache {
             let word = stem(token);
             return (word, index.unigram(word));
         }
-        if let Some(id) = self.tokens.get(token) {
+        if let Some(id) = self.tokens.get_keyed(token, key) {
             return self.words[id as usize];
         }
         if self.tokens.len() >= CACHE_TOKENS || self.tokens.text_len() >= CACHE_BYTES {
@@ -500,7 +593,7 @@ impl TokenCache {
         }
         let word = stem(token);
         let entry = (word, index.unigram(word));
-        self.tokens.intern(token);
+        self.tokens.intern_keyed(token, key);
         self.words.push(entry);
         entry
     }

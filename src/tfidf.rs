@@ -623,11 +623,13 @@ fn tokenize_chunk(analyzer: &Analyzer, texts: &[&str], scratch: &mut Scratch) ->
         ends: Vec::with_capacity(texts.len()),
         chars: None,
     };
-    let Scratch { lower, .. } = scratch;
+    let Scratch {
+        lower, doc_tokens, ..
+    } = scratch;
     for text in texts {
-        analyzer.for_each_token(text, lower, |token| {
-            out.words.push(out.tokens.intern(token));
-        });
+        doc_tokens.clear();
+        analyzer.for_each_token(text, lower, |token| doc_tokens.push(token));
+        out.tokens.intern_all(doc_tokens, &mut out.words);
         out.ends.push(out.words.len());
     }
     if let Some(range) = analyzer.config().char_ngrams {
@@ -1045,6 +1047,7 @@ impl TfidfVectorizer {
         let Scratch {
             lower,
             tokens,
+            doc_tokens,
             word_ids,
             nodes,
             batch,
@@ -1053,24 +1056,27 @@ impl TfidfVectorizer {
         } = scratch;
         word_ids.clear();
         batch.clear();
-        let mut safe = true;
+        doc_tokens.clear();
         analyzer.for_each_token(text, lower, |token| {
-            let word = tokens.word(index, token, |token| {
-                let stem = analyzer.stem(token);
-                if safe_word(&stem) {
-                    index.word(&stem)
-                } else {
-                    UNSAFE
-                }
-            });
-            let (word, unigram) = word;
+            doc_tokens.push(token);
+            if let Some(range) = char_ngrams {
+                char_grams.each(token, range, |gram| batch.push(gram));
+            }
+        });
+        let mut safe = true;
+        let stem = |token: &str| {
+            let stem = analyzer.stem(token);
+            if safe_word(&stem) {
+                index.word(&stem)
+            } else {
+                UNSAFE
+            }
+        };
+        tokens.words(index, doc_tokens, stem, |(word, unigram)| {
             safe &= word != UNSAFE;
             word_ids.push(word);
             if unigram != NONE {
                 ids.push(unigram);
-            }
-            if let Some(range) = char_ngrams {
-                char_grams.each(token, range, |gram| batch.push(gram));
             }
         });
         if !safe {
