@@ -511,6 +511,24 @@ impl Analyzer {
     /// Stages 1–3: calls `f` with every token of `text`, lowercased (if configured), stop words removed.
     #[inline]
     pub(crate) fn for_each_token(&self, text: &str, lower: &mut String, mut f: impl FnMut(&str)) {
+        if self.config.lowercase && text.is_ascii() {
+            // Lowercasing ASCII letters changes no word boundary, so an ASCII text is lowercased
+            // whole (one pass, no copy per word) and then segmented.
+            let text = if text.bytes().any(|b| b.is_ascii_uppercase()) {
+                lower.clear();
+                lower.push_str(text);
+                lower.make_ascii_lowercase();
+                &**lower
+            } else {
+                text
+            };
+            ascii_words(text, &mut |token, _| {
+                if self.stop.is_empty() || !self.stop.contains(token) {
+                    f(token);
+                }
+            });
+            return;
+        }
         for_each_word(text, |word, ascii| {
             let token = if !self.config.lowercase {
                 word

@@ -229,6 +229,16 @@ impl PairTable {
         self.keys[id as usize]
     }
 
+    /// An empty table that holds `n` keys without growing.
+    pub(crate) fn with_capacity(n: usize) -> PairTable {
+        let size = (n * 2).max(64).next_power_of_two();
+        PairTable {
+            slots: vec![(EMPTY, 0); size],
+            keys: Vec::with_capacity(n),
+            shift: 64 - size.trailing_zeros(),
+        }
+    }
+
     #[inline]
     fn home(&self, key: u64) -> usize {
         (pair_hash(key).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift) as usize
@@ -360,7 +370,14 @@ impl WordIndex {
             serial: SERIAL.fetch_add(1, Ordering::Relaxed),
             words: StrTable::with_capacity(n_terms / 2),
             unigram: Vec::new(),
-            levels: vec![Level::default(); max_n.saturating_sub(1)],
+            // Each level has at most one node per term: sized so that building never grows it.
+            levels: vec![
+                Level {
+                    nodes: PairTable::with_capacity(n_terms),
+                    ..Level::default()
+                };
+                max_n.saturating_sub(1)
+            ],
         };
         let mut pieces: Vec<&str> = Vec::with_capacity(max_n + 1);
         for id in 0..n_terms as u32 {
