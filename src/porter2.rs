@@ -360,18 +360,13 @@ fn step_5(w: &mut Word) {
         return;
     }
     let bra = w.n - 1;
-    match w.b[bra] {
-        b'e' => {
-            if bra >= w.p2 || (bra >= w.p1 && !w.shortv(bra)) {
-                w.n = bra;
-            }
-        }
-        b'l' => {
-            if bra >= w.p2 && bra >= 1 && w.b[bra - 1] == b'l' {
-                w.n = bra;
-            }
-        }
-        _ => {}
+    let delete = match w.b[bra] {
+        b'e' => bra >= w.p2 || (bra >= w.p1 && !w.shortv(bra)),
+        b'l' => bra >= w.p2 && bra >= 1 && w.b[bra - 1] == b'l',
+        _ => false,
+    };
+    if delete {
+        w.n = bra;
     }
 }
 
