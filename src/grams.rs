@@ -133,6 +133,34 @@ impl StrTable {
         }
     }
 
+    /// [`Self::find`] for a short string (tag below [`LONG`]), which its key identifies.
+    #[inline]
+    fn find_short(&self, key: u64, tag: u32) -> Result<u32, usize> {
+        debug_assert!(tag < LONG);
+        let mask = self.slots.len() - 1;
+        let mut slot = self.home(key, tag);
+        loop {
+            let entry = self.slots[slot];
+            if entry.tag == FREE {
+                return Err(slot);
+            }
+            if entry.key == key && entry.tag == tag {
+                return Ok(entry.id);
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    /// Adds `s` (with key `(key, tag)`) in the free slot `slot` that [`Self::find`] gave.
+    #[inline]
+    fn insert_at(&mut self, slot: usize, s: &str, (key, tag): (u64, u32)) -> u32 {
+        let id = self.len() as u32;
+        self.text.push_str(s);
+        self.ends.push(self.text.len() as u32);
+        self.slots[slot] = Slot { key, tag, id };
+        id
+    }
+
     #[inline]
     pub(crate) fn get(&self, s: &str) -> Option<u32> {
         self.get_keyed(s, str_key(s))
@@ -499,10 +527,11 @@ pub(crate) struct TokenCache {
     words: Vec<(u32, u32)>,
 }
 
-/// A document's tokens copied into one buffer with their [`str_key`]s, so that their look-ups can be
-/// made in blocks whose cache misses overlap.
+/// A document's tokens with their [`str_key`]s, so that their look-ups can be made in blocks whose
+/// cache misses overlap. A token of at most 8 bytes is its key; only longer ones are copied.
 #[derive(Default, Debug)]
 pub(crate) struct Tokens {
+    // The long tokens, and the end of the text after each token.
     text: String,
     ends: Vec<usize>,
     keys: Vec<(u64, u32)>,
@@ -517,15 +546,24 @@ impl Tokens {
 
     #[inline]
     pub(crate) fn push(&mut self, token: &str) {
-        self.text.push_str(token);
+        let key = str_key(token);
+        if key.1 == LONG {
+            self.text.push_str(token);
+        }
         self.ends.push(self.text.len());
-        self.keys.push(str_key(token));
+        self.keys.push(key);
     }
 
+    /// Token `i`, unpacked into `buf` if it is short.
     #[inline]
-    fn get(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.text[start..self.ends[i]]
+    fn get<'a>(&'a self, i: usize, buf: &'a mut [u8; 8]) -> &'a str {
+        let (key, tag) = self.keys[i];
+        if tag == LONG {
+            let start = if i == 0 { 0 } else { self.ends[i - 1] };
+            return &self.text[start..self.ends[i]];
+        }
+        *buf = key.to_le_bytes();
+        std::str::from_utf8(&buf[..tag as usize]).expect("a short key holds its token's bytes")
     }
 }
 
@@ -543,8 +581,17 @@ impl StrTable {
             }
             let keys = &tokens.keys[start..end];
             std::hint::black_box(keys.iter().fold(0, |acc, &k| acc ^ self.touch(k)));
+            let mut buf = [0; 8];
             for (i, &key) in (start..end).zip(keys) {
-                out.push(self.intern_keyed(tokens.get(i), key));
+                // A short token is found by its key alone; its text is needed only to add it.
+                let id = match key.1 < LONG {
+                    true => match self.find_short(key.0, key.1) {
+                        Ok(id) => id,
+                        Err(slot) => self.insert_at(slot, tokens.get(i, &mut buf), key),
+                    },
+                    false => self.intern_keyed(tokens.get(i, &mut buf), key),
+                };
+                out.push(id);
             }
         }
     }
@@ -575,8 +622,18 @@ impl TokenCache {
                 let keys = &tokens.keys[start..end];
                 std::hint::black_box(keys.iter().fold(0, |acc, &k| acc ^ self.tokens.touch(k)));
             }
+            let mut buf = [0; 8];
             for (i, &key) in (start..end).zip(&tokens.keys[start..end]) {
-                each(self.word_keyed(index, tokens.get(i), key, &mut stem));
+                // A short token seen before is found by its key alone.
+                if key.1 < LONG
+                    && self.serial == Some(index.serial)
+                    && !self.tokens.slots.is_empty()
+                    && let Ok(id) = self.tokens.find_short(key.0, key.1)
+                {
+                    each(self.words[id as usize]);
+                    continue;
+                }
+                each(self.word_keyed(index, tokens.get(i, &mut buf), key, &mut stem));
             }
         }
     }
