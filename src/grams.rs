@@ -20,23 +20,64 @@ pub(crate) fn safe_word(word: &str) -> bool {
     !word.is_empty() && !word.bytes().any(|b| b == b' ' || b == b'#')
 }
 
-/// Strings to dense ids: one text arena, and an open-addressing index whose slots hold the low 32 bits
-/// of the string's hash next to its id, so that most mismatches are rejected without reading the text.
-/// The slot is chosen by the same low bits, so growing the index needs no hashing.
+/// Strings to dense ids: one text arena, and an open-addressing index. A string of at most 8 bytes
+/// (most words) is held in its slot itself, packed into an integer, so that finding it reads one slot
+/// and no text; a longer one is found by its 64-bit hash and then compared with the arena's text.
 #[derive(Clone, Default, Debug)]
 pub(crate) struct StrTable {
     text: String,
     ends: Vec<u32>,
-    slots: Vec<u64>,
+    slots: Vec<Slot>,
+    // 64 − log2(slots.len()): a key's home slot is the top bits of its multiplied key.
+    shift: u32,
 }
 
-const EMPTY: u64 = u64::MAX;
+/// `key`: the packed bytes of a short string or the hash of a long one; `tag`: the length of a short
+/// string, [`LONG`], or [`FREE`] for an empty slot.
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    key: u64,
+    tag: u32,
+    id: u32,
+}
+
+const FREE: u32 = u32::MAX;
+const LONG: u32 = 9;
+const FREE_SLOT: Slot = Slot {
+    key: 0,
+    tag: FREE,
+    id: 0,
+};
+
+/// The (key, tag) of a string: its bytes as a little-endian integer (zero-padded) and its length if
+/// it has at most 8 bytes, else its [`hash_str`] and [`LONG`].
+#[inline]
+fn str_key(s: &str) -> (u64, u32) {
+    let b = s.as_bytes();
+    let n = b.len();
+    let key = match n {
+        0 => 0,
+        1..=3 => {
+            // The middle byte lands on the first or the last for n < 3; or-ing equal bytes is harmless.
+            b[0] as u64 | (b[n / 2] as u64) << (8 * (n / 2)) | (b[n - 1] as u64) << (8 * (n - 1))
+        }
+        4..=8 => {
+            let lo = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64;
+            let hi = u32::from_le_bytes([b[n - 4], b[n - 3], b[n - 2], b[n - 1]]) as u64;
+            lo | hi << (8 * (n - 4))
+        }
+        _ => return (hash_str(s), LONG),
+    };
+    (key, n as u32)
+}
 
 impl StrTable {
     /// An empty table that holds `n` strings without growing its index.
     pub(crate) fn with_capacity(n: usize) -> StrTable {
+        let size = (n * 2).max(64).next_power_of_two();
         StrTable {
-            slots: vec![EMPTY; (n * 2).max(64).next_power_of_two()],
+            slots: vec![FREE_SLOT; size],
+            shift: 64 - size.trailing_zeros(),
             ..StrTable::default()
         }
     }
@@ -66,47 +107,102 @@ impl StrTable {
     pub(crate) fn clear(&mut self) {
         self.text.clear();
         self.ends.clear();
-        self.slots.iter_mut().for_each(|s| *s = EMPTY);
+        self.slots.iter_mut().for_each(|s| *s = FREE_SLOT);
     }
 
-    /// The id of `s` (whose [`hash_str`] is `hash`), or the slot where it would go.
     #[inline]
-    fn find(&self, s: &str, hash: u64) -> Result<u32, usize> {
+    fn home(&self, key: u64, tag: u32) -> usize {
+        ((key ^ tag as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift) as usize
+    }
+
+    /// The id of `s` (whose [`str_key`] is `(key, tag)`), or the slot where it would go.
+    #[inline]
+    fn find(&self, s: &str, key: u64, tag: u32) -> Result<u32, usize> {
         let mask = self.slots.len() - 1;
-        let mut slot = hash as u32 as usize & mask;
+        let mut slot = self.home(key, tag);
         loop {
             let entry = self.slots[slot];
-            if entry == EMPTY {
+            if entry.tag == FREE {
                 return Err(slot);
             }
-            if (entry >> 32) as u32 == hash as u32 && self.get_str(entry as u32) == s {
-                return Ok(entry as u32);
+            if entry.key == key && entry.tag == tag && (tag != LONG || self.get_str(entry.id) == s)
+            {
+                return Ok(entry.id);
             }
             slot = (slot + 1) & mask;
         }
     }
 
+    /// [`Self::find`] for a short string (tag below [`LONG`]), which its key identifies.
     #[inline]
-    pub(crate) fn get(&self, s: &str, hash: u64) -> Option<u32> {
+    fn find_short(&self, key: u64, tag: u32) -> Result<u32, usize> {
+        debug_assert!(tag < LONG);
+        let mask = self.slots.len() - 1;
+        let mut slot = self.home(key, tag);
+        loop {
+            let entry = self.slots[slot];
+            if entry.tag == FREE {
+                return Err(slot);
+            }
+            if entry.key == key && entry.tag == tag {
+                return Ok(entry.id);
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    /// Adds `s` (with key `(key, tag)`) in the free slot `slot` that [`Self::find`] gave.
+    #[inline]
+    fn insert_at(&mut self, slot: usize, s: &str, (key, tag): (u64, u32)) -> u32 {
+        let id = self.len() as u32;
+        self.text.push_str(s);
+        self.ends.push(self.text.len() as u32);
+        self.slots[slot] = Slot { key, tag, id };
+        id
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, s: &str) -> Option<u32> {
+        self.get_keyed(s, str_key(s))
+    }
+
+    /// [`Self::get`] with `s`'s [`str_key`] given.
+    #[inline]
+    fn get_keyed(&self, s: &str, (key, tag): (u64, u32)) -> Option<u32> {
         if self.slots.is_empty() {
             return None;
         }
-        self.find(s, hash).ok()
+        self.find(s, key, tag).ok()
     }
 
-    /// The id of `s`, added if new; `hash` is `hash_str(s)`.
+    /// Loads the home slot of a key: a hint that lets several look-ups' cache misses overlap.
     #[inline]
-    pub(crate) fn intern(&mut self, s: &str, hash: u64) -> u32 {
+    fn touch(&self, (key, tag): (u64, u32)) -> u64 {
+        match self.slots.is_empty() {
+            true => 0,
+            false => self.slots[self.home(key, tag)].key,
+        }
+    }
+
+    /// The id of `s`, added if new.
+    #[inline]
+    pub(crate) fn intern(&mut self, s: &str) -> u32 {
+        self.intern_keyed(s, str_key(s))
+    }
+
+    /// [`Self::intern`] with `s`'s [`str_key`] given.
+    #[inline]
+    fn intern_keyed(&mut self, s: &str, (key, tag): (u64, u32)) -> u32 {
         if (self.len() + 1) * 2 > self.slots.len() {
             self.grow();
         }
-        match self.find(s, hash) {
+        match self.find(s, key, tag) {
             Ok(id) => id,
             Err(slot) => {
                 let id = self.len() as u32;
                 self.text.push_str(s);
                 self.ends.push(self.text.len() as u32);
-                self.slots[slot] = (hash << 32) | id as u64;
+                self.slots[slot] = Slot { key, tag, id };
                 id
             }
         }
@@ -115,16 +211,19 @@ impl StrTable {
     fn grow(&mut self) {
         let size = (self.slots.len() * 2).max(64);
         assert!(size <= 1 << 32, "more than 2^31 distinct strings");
-        let old = std::mem::replace(&mut self.slots, vec![EMPTY; size]);
-        for entry in old.into_iter().filter(|&e| e != EMPTY) {
-            let mut slot = (entry >> 32) as usize & (size - 1);
-            while self.slots[slot] != EMPTY {
+        let old = std::mem::replace(&mut self.slots, vec![FREE_SLOT; size]);
+        self.shift = 64 - size.trailing_zeros();
+        for entry in old.into_iter().filter(|e| e.tag != FREE) {
+            let mut slot = self.home(entry.key, entry.tag);
+            while self.slots[slot].tag != FREE {
                 slot = (slot + 1) & (size - 1);
             }
             self.slots[slot] = entry;
         }
     }
 }
+
+const EMPTY: u64 = u64::MAX;
 
 /// Pairs of ids to dense ids, in order of first insertion.
 #[derive(Clone, Default, Debug)]
@@ -156,6 +255,16 @@ impl PairTable {
     #[inline]
     pub(crate) fn key(&self, id: u32) -> u64 {
         self.keys[id as usize]
+    }
+
+    /// An empty table that holds `n` keys without growing.
+    pub(crate) fn with_capacity(n: usize) -> PairTable {
+        let size = (n * 2).max(64).next_power_of_two();
+        PairTable {
+            slots: vec![(EMPTY, 0); size],
+            keys: Vec::with_capacity(n),
+            shift: 64 - size.trailing_zeros(),
+        }
     }
 
     #[inline]
@@ -215,6 +324,30 @@ impl PairTable {
         }
     }
 
+    /// The ids of `keys`, each added if new, pushed onto `out` in order: the same ids as calling
+    /// [`Self::intern`] on each in turn. The home slots of a block of keys are loaded before any is
+    /// interned, so that their cache misses overlap instead of coming one after another.
+    pub(crate) fn intern_all(&mut self, keys: &[u64], out: &mut Vec<u32>) {
+        const BLOCK: usize = 16;
+        out.reserve(keys.len());
+        for block in keys.chunks(BLOCK) {
+            // Grown first, so that the slots touched are those the keys will be interned in.
+            while (self.len() + block.len()) * 2 > self.slots.len() {
+                self.grow();
+            }
+            std::hint::black_box(block.iter().fold(0, |acc, &k| acc ^ self.touch(k)));
+            out.extend(block.iter().map(|&k| self.intern(k)));
+        }
+    }
+
+    /// Replaces the id stored with every key by `f(id)`; [`Self::get`] then returns those values.
+    /// [`Self::intern`], [`Self::len`] and [`Self::key`] keep their meaning only where `f` is the identity.
+    pub(crate) fn map_ids(&mut self, f: impl Fn(u32) -> u32) {
+        for slot in self.slots.iter_mut().filter(|s| s.0 != EMPTY) {
+            slot.1 = f(slot.1);
+        }
+    }
+
     fn grow(&mut self) {
         let size = (self.slots.len() * 2).max(64);
         self.shift = 64 - size.trailing_zeros();
@@ -246,6 +379,9 @@ pub(crate) struct WordIndex {
 struct Level {
     nodes: PairTable,
     terms: Vec<u32>,
+    // The last level: every node is a term, and `nodes` gives term ids instead of node ids (one
+    // look-up fewer per n-gram).
+    direct: bool,
 }
 
 static SERIAL: AtomicU64 = AtomicU64::new(0);
@@ -262,7 +398,14 @@ impl WordIndex {
             serial: SERIAL.fetch_add(1, Ordering::Relaxed),
             words: StrTable::with_capacity(n_terms / 2),
             unigram: Vec::new(),
-            levels: vec![Level::default(); max_n.saturating_sub(1)],
+            // Each level has at most one node per term: sized so that building never grows it.
+            levels: vec![
+                Level {
+                    nodes: PairTable::with_capacity(n_terms),
+                    ..Level::default()
+                };
+                max_n.saturating_sub(1)
+            ],
         };
         let mut pieces: Vec<&str> = Vec::with_capacity(max_n + 1);
         for id in 0..n_terms as u32 {
@@ -277,7 +420,7 @@ impl WordIndex {
             }
             let mut node = NONE;
             for (k, word) in pieces.iter().enumerate() {
-                let w = index.words.intern(word, hash_str(word));
+                let w = index.words.intern(word);
                 if index.unigram.len() < index.words.len() {
                     index.unigram.push(NONE);
                 }
@@ -298,31 +441,37 @@ impl WordIndex {
                 n => index.levels[n - 2].terms[node as usize] = id,
             }
         }
+        // Nodes of the last level exist only for terms of `max_n` words.
+        if let Some(last) = index.levels.last_mut() {
+            let terms = std::mem::take(&mut last.terms);
+            debug_assert!(terms.iter().all(|&t| t != NONE));
+            last.nodes.map_ids(|node| terms[node as usize]);
+            last.direct = true;
+        }
         index
+    }
+
+    /// The term id of word `word` alone, or [`NONE`] (also for `word` NONE or UNSAFE).
+    #[inline]
+    pub(crate) fn unigram(&self, word: u32) -> u32 {
+        self.unigram.get(word as usize).copied().unwrap_or(NONE)
     }
 
     /// The id of a (safe) word, or [`NONE`].
     #[inline]
     pub(crate) fn word(&self, word: &str) -> u32 {
-        self.words.get(word, hash_str(word)).unwrap_or(NONE)
+        self.words.get(word).unwrap_or(NONE)
     }
 
     /// Pushes onto `out` the term of every word n-gram of `words` (ids from [`WordIndex::word`]) that is
-    /// in the index, for n = 1..=`max_n`. `nodes` is a buffer.
-    pub(crate) fn terms(
+    /// in the index, for n = 2..=`max_n` (unigrams: [`WordIndex::unigram`]). `nodes` is a buffer.
+    pub(crate) fn ngram_terms(
         &self,
         words: &[u32],
         max_n: usize,
         nodes: &mut Vec<u32>,
         out: &mut Vec<u32>,
     ) {
-        out.extend(
-            words
-                .iter()
-                .filter(|&&w| w != NONE)
-                .map(|&w| self.unigram[w as usize])
-                .filter(|&t| t != NONE),
-        );
         nodes.clear();
         nodes.extend_from_slice(words);
         for (k, level) in self.levels.iter().enumerate().take(max_n.saturating_sub(1)) {
@@ -333,14 +482,24 @@ impl WordIndex {
                 sink ^= level.nodes.touch(pair(nodes[i], words[i + k + 1]));
             }
             std::hint::black_box(sink);
-            let mut any = false;
-            for i in 0..n {
-                let (prefix, w) = (nodes[i], words[i + k + 1]);
-                nodes[i] = if prefix == NONE || w == NONE {
+            let get = |prefix: u32, w: u32| {
+                if prefix == NONE || w == NONE {
                     NONE
                 } else {
                     level.nodes.get(pair(prefix, w))
-                };
+                }
+            };
+            if level.direct {
+                out.extend(
+                    (0..n)
+                        .map(|i| get(nodes[i], words[i + k + 1]))
+                        .filter(|&t| t != NONE),
+                );
+                break;
+            }
+            let mut any = false;
+            for i in 0..n {
+                nodes[i] = get(nodes[i], words[i + k + 1]);
                 if nodes[i] != NONE {
                     any = true;
                     let t = level.terms[nodes[i] as usize];
@@ -363,8 +522,79 @@ impl WordIndex {
 pub(crate) struct TokenCache {
     serial: Option<u64>,
     tokens: StrTable,
-    // Word id, NONE (not in the index) or UNSAFE (the stem is not a safe word), by token id.
-    words: Vec<u32>,
+    // By token id: word id, NONE (not in the index) or UNSAFE (the stem is not a safe word), and the
+    // word's unigram term or NONE; kept together so that a hit reads one entry.
+    words: Vec<(u32, u32)>,
+}
+
+/// A document's tokens with their [`str_key`]s, so that their look-ups can be made in blocks whose
+/// cache misses overlap. A token of at most 8 bytes is its key; only longer ones are copied.
+#[derive(Default, Debug)]
+pub(crate) struct Tokens {
+    // The long tokens, and the end of the text after each token.
+    text: String,
+    ends: Vec<usize>,
+    keys: Vec<(u64, u32)>,
+}
+
+impl Tokens {
+    pub(crate) fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+        self.keys.clear();
+    }
+
+    #[inline]
+    pub(crate) fn push(&mut self, token: &str) {
+        let key = str_key(token);
+        if key.1 == LONG {
+            self.text.push_str(token);
+        }
+        self.ends.push(self.text.len());
+        self.keys.push(key);
+    }
+
+    /// Token `i`, unpacked into `buf` if it is short.
+    #[inline]
+    fn get<'a>(&'a self, i: usize, buf: &'a mut [u8; 8]) -> &'a str {
+        let (key, tag) = self.keys[i];
+        if tag == LONG {
+            let start = if i == 0 { 0 } else { self.ends[i - 1] };
+            return &self.text[start..self.ends[i]];
+        }
+        *buf = key.to_le_bytes();
+        std::str::from_utf8(&buf[..tag as usize]).expect("a short key holds its token's bytes")
+    }
+}
+
+// Tokens whose home slots are loaded together.
+const BLOCK: usize = 16;
+
+impl StrTable {
+    /// The ids of `tokens`, each added if new, pushed onto `out` in order (the ids [`Self::intern`]
+    /// gives them one by one).
+    pub(crate) fn intern_all(&mut self, tokens: &Tokens, out: &mut Vec<u32>) {
+        for start in (0..tokens.keys.len()).step_by(BLOCK) {
+            let end = (start + BLOCK).min(tokens.keys.len());
+            while (self.len() + end - start) * 2 > self.slots.len() {
+                self.grow();
+            }
+            let keys = &tokens.keys[start..end];
+            std::hint::black_box(keys.iter().fold(0, |acc, &k| acc ^ self.touch(k)));
+            let mut buf = [0; 8];
+            for (i, &key) in (start..end).zip(keys) {
+                // A short token is found by its key alone; its text is needed only to add it.
+                let id = match key.1 < LONG {
+                    true => match self.find_short(key.0, key.1) {
+                        Ok(id) => id,
+                        Err(slot) => self.insert_at(slot, tokens.get(i, &mut buf), key),
+                    },
+                    false => self.intern_keyed(tokens.get(i, &mut buf), key),
+                };
+                out.push(id);
+            }
+        }
+    }
 }
 
 /// The stem of a token is not a [`safe_word`].
@@ -377,25 +607,58 @@ const CACHE_BYTES: usize = 4 << 20;
 const CACHE_MAX_TOKEN: usize = 48;
 
 impl TokenCache {
-    /// The word id of `token` in `index` ([`NONE`] or [`UNSAFE`] included), computing its stem with
-    /// `stem` on a miss.
+    /// [`Self::word`] for each of `tokens` in order, passed to `each`; the look-ups are made in blocks
+    /// whose home slots are loaded first.
+    pub(crate) fn words(
+        &mut self,
+        index: &WordIndex,
+        tokens: &Tokens,
+        mut stem: impl FnMut(&str) -> u32,
+        mut each: impl FnMut((u32, u32)),
+    ) {
+        for start in (0..tokens.keys.len()).step_by(BLOCK) {
+            let end = (start + BLOCK).min(tokens.keys.len());
+            if self.serial == Some(index.serial) {
+                let keys = &tokens.keys[start..end];
+                std::hint::black_box(keys.iter().fold(0, |acc, &k| acc ^ self.tokens.touch(k)));
+            }
+            let mut buf = [0; 8];
+            for (i, &key) in (start..end).zip(&tokens.keys[start..end]) {
+                // A short token seen before is found by its key alone.
+                if key.1 < LONG
+                    && self.serial == Some(index.serial)
+                    && !self.tokens.slots.is_empty()
+                    && let Ok(id) = self.tokens.find_short(key.0, key.1)
+                {
+                    each(self.words[id as usize]);
+                    continue;
+                }
+                each(self.word_keyed(index, tokens.get(i, &mut buf), key, &mut stem));
+            }
+        }
+    }
+
+    /// The word id of `token` (whose [`str_key`] is `key`) in `index` ([`NONE`] or [`UNSAFE`]
+    /// included) and the term id of that word alone ([`NONE`] if it is not a term), computing its
+    /// stem with `stem` on a miss.
     #[inline]
-    pub(crate) fn word(
+    fn word_keyed(
         &mut self,
         index: &WordIndex,
         token: &str,
-        stem: impl FnOnce(&str) -> u32,
-    ) -> u32 {
+        key: (u64, u32),
+        stem: &mut impl FnMut(&str) -> u32,
+    ) -> (u32, u32) {
         if self.serial != Some(index.serial) {
             self.tokens.clear();
             self.words.clear();
             self.serial = Some(index.serial);
         }
         if token.len() > CACHE_MAX_TOKEN {
-            return stem(token);
+            let word = stem(token);
+            return (word, index.unigram(word));
         }
-        let hash = hash_str(token);
-        if let Some(id) = self.tokens.get(token, hash) {
+        if let Some(id) = self.tokens.get_keyed(token, key) {
             return self.words[id as usize];
         }
         if self.tokens.len() >= CACHE_TOKENS || self.tokens.text_len() >= CACHE_BYTES {
@@ -403,8 +666,9 @@ impl TokenCache {
             self.words.clear();
         }
         let word = stem(token);
-        self.tokens.intern(token, hash);
-        self.words.push(word);
-        word
+        let entry = (word, index.unigram(word));
+        self.tokens.intern_keyed(token, key);
+        self.words.push(entry);
+        entry
     }
 }

@@ -67,6 +67,7 @@ pub mod metrics;
 pub mod model;
 pub mod models;
 pub mod plot;
+mod porter2;
 pub mod sparse;
 pub mod stopwords;
 pub mod tfidf;

@@ -56,7 +56,7 @@
 use crate::analyzer::{Analyzer, AnalyzerConfig, Scratch, TermBatch, hash_str};
 use crate::error::{Error, Result};
 use crate::format::{Block, TextBlock, refuse, thorough};
-use crate::grams::{PairTable, StrTable, UNSAFE, WordIndex, pair, safe_word};
+use crate::grams::{NONE, PairTable, StrTable, UNSAFE, WordIndex, pair, safe_word};
 use crate::sparse::CsrMatrix;
 use rayon::prelude::*;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -498,7 +498,7 @@ fn count_words(
                 (0..chunk.tokens.len() as u32)
                     .map(|local| {
                         let t = chunk.tokens.get_str(local);
-                        tokens.intern(t, hash_str(t))
+                        tokens.intern(t)
                     })
                     .collect()
             })
@@ -520,7 +520,7 @@ fn count_words(
             if !safe_word(word) {
                 return None;
             }
-            token_word.push(words.intern(word, hash_str(word)));
+            token_word.push(words.intern(word));
         }
         drop(stems);
 
@@ -544,7 +544,7 @@ fn count_words(
             let chunk_levels = std::mem::take(&mut chunk.levels);
             let mut maps: Vec<Vec<u32>> = Vec::with_capacity(chunk_levels.len());
             for (k, local) in chunk_levels.iter().enumerate() {
-                let map: Vec<u32> = (0..local.len() as u32)
+                let keys: Vec<u64> = (0..local.len() as u32)
                     .map(|node| {
                         let key = local.key(node);
                         let (prefix, word) = ((key >> 32) as u32, key as u32);
@@ -553,9 +553,11 @@ fn count_words(
                         } else {
                             maps[k - 1][prefix as usize]
                         };
-                        levels[k].intern(pair(prefix, word))
+                        pair(prefix, word)
                     })
                     .collect();
+                let mut map = Vec::new();
+                levels[k].intern_all(&keys, &mut map);
                 df[k + 1].resize(levels[k].len(), 0);
                 if totals {
                     total[k + 1].resize(levels[k].len(), 0);
@@ -725,11 +727,13 @@ fn tokenize_chunk(analyzer: &Analyzer, texts: &[&str], scratch: &mut Scratch) ->
         ends: Vec::with_capacity(texts.len()),
         chars: None,
     };
-    let Scratch { lower, .. } = scratch;
+    let Scratch {
+        lower, doc_tokens, ..
+    } = scratch;
     for text in texts {
-        analyzer.for_each_token(text, lower, |token| {
-            out.words.push(out.tokens.intern(token, hash_str(token)));
-        });
+        doc_tokens.clear();
+        analyzer.for_each_token(text, lower, |token| doc_tokens.push(token));
+        out.tokens.intern_all(doc_tokens, &mut out.words);
         out.ends.push(out.words.len());
     }
     if let Some(range) = analyzer.config().char_ngrams {
@@ -763,7 +767,7 @@ fn count_chunk_grams(
         keys: Vec::new(),
         counts: Vec::new(),
     };
-    let (mut words, mut nodes) = (Vec::new(), Vec::new());
+    let (mut words, mut nodes, mut keys) = (Vec::new(), Vec::new(), Vec::new());
     // Per level, per node: the last document it was seen in (1-based) and its entry in `out.keys`, so
     // that a document's n-grams are counted without sorting.
     let mut seen: Vec<Vec<(u32, u32)>> = vec![Vec::new(); max_n];
@@ -802,11 +806,13 @@ fn count_chunk_grams(
         nodes.extend_from_slice(&words);
         for k in 0..out.levels.len() {
             let n = nodes.len().saturating_sub(1);
-            for i in 0..n {
-                nodes[i] = out.levels[k].intern(pair(nodes[i], words[i + k + 1]));
-                count(&mut seen[k + 1], &mut out, doc, nodes[i]);
+            keys.clear();
+            keys.extend((0..n).map(|i| pair(nodes[i], words[i + k + 1])));
+            nodes.clear();
+            out.levels[k].intern_all(&keys, &mut nodes);
+            for &node in nodes.iter() {
+                count(&mut seen[k + 1], &mut out, doc, node);
             }
-            nodes.truncate(n);
             out.ends.push(out.keys.len());
         }
     }
@@ -1148,6 +1154,7 @@ impl TfidfVectorizer {
         let Scratch {
             lower,
             tokens,
+            doc_tokens,
             word_ids,
             nodes,
             batch,
@@ -1156,26 +1163,33 @@ impl TfidfVectorizer {
         } = scratch;
         word_ids.clear();
         batch.clear();
-        let mut safe = true;
+        doc_tokens.clear();
         analyzer.for_each_token(text, lower, |token| {
-            let word = tokens.word(index, token, |token| {
-                let stem = analyzer.stem(token);
-                if safe_word(&stem) {
-                    index.word(&stem)
-                } else {
-                    UNSAFE
-                }
-            });
-            safe &= word != UNSAFE;
-            word_ids.push(word);
+            doc_tokens.push(token);
             if let Some(range) = char_ngrams {
                 char_grams.each(token, range, |gram| batch.push(gram));
+            }
+        });
+        let mut safe = true;
+        let stem = |token: &str| {
+            let stem = analyzer.stem(token);
+            if safe_word(&stem) {
+                index.word(&stem)
+            } else {
+                UNSAFE
+            }
+        };
+        tokens.words(index, doc_tokens, stem, |(word, unigram)| {
+            safe &= word != UNSAFE;
+            word_ids.push(word);
+            if unigram != NONE {
+                ids.push(unigram);
             }
         });
         if !safe {
             return false;
         }
-        index.terms(word_ids, analyzer.config().word_ngrams, nodes, ids);
+        index.ngram_terms(word_ids, analyzer.config().word_ngrams, nodes, ids);
         self.find_batch(batch, ids);
         true
     }
