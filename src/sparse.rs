@@ -78,6 +78,23 @@ impl CsrMatrix {
             .extend(other.indptr[1..].iter().map(|&p| p + offset));
     }
 
+    /// Stacks `parts`, each of `ncols` columns, one under another. Each part is copied straight into its
+    /// place in the result, in parallel, so no array grows (and is copied again) along the way.
+    pub fn concat(ncols: usize, parts: Vec<CsrMatrix>) -> Self {
+        let sizes: Vec<(usize, usize)> = parts
+            .iter()
+            .map(|p| {
+                assert_eq!(p.ncols, ncols, "stacking rows of another width");
+                (p.nrows(), p.nnz())
+            })
+            .collect();
+        Self::from_blocks(ncols, parts, &sizes, |part, ends, indices, values| {
+            ends.copy_from_slice(&part.indptr[1..]);
+            indices.copy_from_slice(&part.indices);
+            values.copy_from_slice(&part.values);
+        })
+    }
+
     /// Builds a matrix from blocks of consecutive rows, filled in parallel straight into the final arrays,
     /// so no per-block matrix is built and then copied. `sizes[b]` is block b's (rows, entries);
     /// `fill(block, ends, indices, values)` gets block b's item (dropped when it returns, which frees it
@@ -234,6 +251,31 @@ mod tests {
             m.to_dense(Some(&[2, 0])),
             array![[0.0, 0.0], [-1.0, 2.0], [0.0, 0.0]]
         );
+    }
+
+    #[test]
+    fn concat_equals_appending() {
+        let part = |rows: &[&[(u32, f32)]]| {
+            let mut m = CsrMatrix::new(5);
+            for row in rows {
+                let (i, v): (Vec<u32>, Vec<f32>) = row.iter().copied().unzip();
+                m.push_row(&i, &v);
+            }
+            m
+        };
+        let parts = vec![
+            part(&[&[(0, 1.0), (3, 2.0)], &[]]),
+            part(&[]),
+            part(&[&[(4, 0.5)], &[(1, 1.5), (2, 2.5), (4, 3.5)]]),
+        ];
+        let mut appended = CsrMatrix::new(5);
+        for p in &parts {
+            appended.append(p);
+        }
+        let stacked = CsrMatrix::concat(5, parts);
+        assert_eq!(stacked, appended);
+        assert_eq!((stacked.nrows(), stacked.nnz()), (4, 6));
+        assert_eq!(CsrMatrix::concat(5, Vec::new()), CsrMatrix::new(5));
     }
 
     #[test]

@@ -850,14 +850,6 @@ fn smooth_idf(n_docs: usize, df: usize) -> f32 {
     (((1 + n_docs) as f64 / (1 + df) as f64).ln() + 1.0) as f32
 }
 
-fn concat_rows(ncols: usize, parts: Vec<CsrMatrix>) -> CsrMatrix {
-    let mut out = CsrMatrix::new(ncols);
-    for part in &parts {
-        out.append(part);
-    }
-    out
-}
-
 /// Terms in id order, stored as one string, with an open-addressing index from term to id. Used both
 /// to intern terms while counting and as the fitted vocabulary.
 #[derive(Default, Clone)]
@@ -1091,7 +1083,7 @@ impl TfidfVectorizer {
                 })
             })
             .collect();
-        concat_rows(self.vocabulary_size(), parts)
+        CsrMatrix::concat(self.vocabulary_size(), parts)
     }
 
     /// The row of one text, written into `indices` (strictly increasing term ids) and `values`.
