@@ -10,7 +10,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use detente::analyzer::Analyzer;
 use detente::io::LabelValue;
 use detente::model::{self, Model, TrainOptions};
-use detente::models::{Algorithm, ModelParams, ThresholdRule};
+use detente::models::{Algorithm, ModelParams};
 use detente::sparse::CsrMatrix;
 
 /// Documents and dense columns of the linfa-logistic problem.
@@ -66,11 +66,7 @@ fn predict(c: &mut Criterion, train: &Corpus, test: &Corpus) {
     let options = TrainOptions {
         analyzer: common::cli_analyzer(),
         tfidf: common::cli_tfidf(),
-        model: ModelParams::new(Algorithm::Svm),
-        head_models: Vec::new(),
-        threshold: ThresholdRule::default(),
-        created_unix: 0,
-        text_field: "text".into(),
+        ..TrainOptions::new(ModelParams::new(Algorithm::Svm))
     };
     let model = Model::train(&corpus, &options).unwrap();
     let texts = test.refs();

@@ -9,7 +9,7 @@
 use detente::analyzer::{AnalyzerConfig, Language, StopWords};
 use detente::io::{self, Document, LabelValue, ReadOptions};
 use detente::model::{Corpus, Model, TrainOptions};
-use detente::models::{Algorithm, ModelParams, ThresholdRule};
+use detente::models::{Algorithm, ModelParams};
 use detente::tfidf::{DocFreq, TfidfParams};
 use detente::{Error, format, tone};
 use std::path::Path;
@@ -227,11 +227,7 @@ fn train(corpus: &Corpus, algorithm: Algorithm, analyzer: AnalyzerConfig) -> Mod
             min_df: DocFreq::Count(1),
             ..TfidfParams::default()
         },
-        model: ModelParams::new(algorithm),
-        head_models: Vec::new(),
-        threshold: ThresholdRule::default(),
-        created_unix: 0,
-        text_field: "text".into(),
+        ..TrainOptions::new(ModelParams::new(algorithm))
     };
     Model::train(corpus, &options).expect("the fixture trains")
 }

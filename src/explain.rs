@@ -201,10 +201,9 @@ pub fn explain_text(model: &Model, head: &Head, text: &str, label: &str, n: usiz
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyzer::AnalyzerConfig;
     use crate::io::LabelValue;
     use crate::model::{Corpus, TrainOptions};
-    use crate::models::{Algorithm, ModelParams, ThresholdRule};
+    use crate::models::{Algorithm, ModelParams};
     use crate::tfidf::{DocFreq, TfidfParams};
 
     fn model(algorithm: Algorithm) -> Model {
@@ -234,16 +233,11 @@ mod tests {
             sources: Vec::new(),
         };
         let options = TrainOptions {
-            analyzer: AnalyzerConfig::default(),
             tfidf: TfidfParams {
                 min_df: DocFreq::Count(1),
                 ..TfidfParams::default()
             },
-            model: ModelParams::new(algorithm),
-            head_models: Vec::new(),
-            threshold: ThresholdRule::default(),
-            created_unix: 0,
-            text_field: "text".into(),
+            ..TrainOptions::new(ModelParams::new(algorithm))
         };
         Model::train(&corpus, &options).unwrap()
     }

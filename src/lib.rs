@@ -21,10 +21,9 @@
 //! # Example
 //!
 //! ```
-//! use detente::analyzer::AnalyzerConfig;
 //! use detente::io::LabelValue;
 //! use detente::model::{Corpus, Model, TrainOptions};
-//! use detente::models::{Algorithm, ModelParams, ThresholdRule};
+//! use detente::models::{Algorithm, ModelParams};
 //! use detente::tfidf::{DocFreq, TfidfParams};
 //!
 //! let labeled = [
@@ -40,13 +39,8 @@
 //!     sources: Vec::new(),
 //! };
 //! let options = TrainOptions {
-//!     analyzer: AnalyzerConfig::default(),
 //!     tfidf: TfidfParams { min_df: DocFreq::Count(1), ..TfidfParams::default() },
-//!     model: ModelParams::new(Algorithm::LogReg),
-//!     head_models: Vec::new(),
-//!     threshold: ThresholdRule::default(),
-//!     created_unix: 0,
-//!     text_field: "text".into(),
+//!     ..TrainOptions::new(ModelParams::new(Algorithm::LogReg))
 //! };
 //! let model = Model::train(&corpus, &options)?;
 //! let predictions = model.predict(&["a ceasefire agreement was signed"], 2);

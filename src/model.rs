@@ -130,6 +130,23 @@ pub struct TrainOptions {
     pub text_field: String,
 }
 
+impl TrainOptions {
+    /// Options that fit `model` on the library's default analysis and TF-IDF settings, one set of
+    /// parameters for every head, the default threshold rule, training time 0 and text field `text`;
+    /// change any field with struct update syntax.
+    pub fn new(model: ModelParams) -> TrainOptions {
+        TrainOptions {
+            analyzer: AnalyzerConfig::default(),
+            tfidf: TfidfParams::default(),
+            model,
+            head_models: Vec::new(),
+            threshold: ThresholdRule::default(),
+            created_unix: 0,
+            text_field: "text".into(),
+        }
+    }
+}
+
 /// One classifier over the shared features: a label field and its labels.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Head {
@@ -779,7 +796,6 @@ impl HeadTargets {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyzer::AnalyzerConfig;
     use crate::models::{Algorithm, ModelParams};
     use crate::tfidf::DocFreq;
 
@@ -793,16 +809,11 @@ mod tests {
             sources: Vec::new(),
         };
         let options = TrainOptions {
-            analyzer: AnalyzerConfig::default(),
             tfidf: TfidfParams {
                 min_df: DocFreq::Count(1),
                 ..TfidfParams::default()
             },
-            model: ModelParams::new(Algorithm::Nb),
-            head_models: Vec::new(),
-            threshold: ThresholdRule::default(),
-            created_unix: 0,
-            text_field: "text".into(),
+            ..TrainOptions::new(ModelParams::new(Algorithm::Nb))
         };
         Model::train(&corpus, &options).unwrap()
     }

@@ -3,7 +3,7 @@
 use detente::analyzer::AnalyzerConfig;
 use detente::io::ReadOptions;
 use detente::model::{Corpus, Model, TrainOptions};
-use detente::models::{Algorithm, ModelParams, ThresholdRule};
+use detente::models::{Algorithm, ModelParams};
 use detente::tfidf::{DocFreq, TfidfParams};
 use std::path::PathBuf;
 
@@ -27,11 +27,7 @@ fn options(algorithm: Algorithm) -> TrainOptions {
             sublinear_tf: true,
             ..TfidfParams::default()
         },
-        model: ModelParams::new(algorithm),
-        head_models: Vec::new(),
-        threshold: ThresholdRule::default(),
-        created_unix: 0,
-        text_field: "text".into(),
+        ..TrainOptions::new(ModelParams::new(algorithm))
     }
 }
 

@@ -887,13 +887,8 @@ mod tests {
         (x, y)
     }
 
-    #[test]
-    fn binary_matches_sklearn_on_a_tiny_problem() {
-        // Computed with scikit-learn 1.9.1:
-        //   LogisticRegression(C=1.0, tol=1e-10, max_iter=10000).fit(X, y)
-        // on exactly the X and y below; coef_ and intercept_ pasted.
-        let expected_w = [0.9425729808153109, -0.5709567346509343, 0.13530422427661093];
-        let expected_b = -0.4242272442758757;
+    /// The tiny binary problem whose scikit-learn solutions the tests below paste.
+    fn tiny_binary() -> (CsrMatrix, [bool; 10]) {
         let x = CsrMatrix::from_dense(&array![
             [1.0, 0.0, 2.0],
             [0.5, 1.5, 0.0],
@@ -906,7 +901,17 @@ mod tests {
             [0.0, 1.0, 0.75],
             [1.0, 1.0, 1.0]
         ]);
-        let y = [1, 0, 0, 1, 0, 1, 0, 1, 1, 0].map(|v| v == 1);
+        (x, [1, 0, 0, 1, 0, 1, 0, 1, 1, 0].map(|v| v == 1))
+    }
+
+    #[test]
+    fn binary_matches_sklearn_on_a_tiny_problem() {
+        // Computed with scikit-learn 1.9.1:
+        //   LogisticRegression(C=1.0, tol=1e-10, max_iter=10000).fit(X, y)
+        // on exactly the X and y below; coef_ and intercept_ pasted.
+        let expected_w = [0.9425729808153109, -0.5709567346509343, 0.13530422427661093];
+        let expected_b = -0.4242272442758757;
+        let (x, y) = tiny_binary();
         let (w, b) = fit_binary(&x, &y, &params(1.0, 1e-10)).unwrap();
         for (got, want) in w.iter().zip(expected_w) {
             assert!((got - want).abs() < 1e-6, "{w:?} vs {expected_w:?}");
@@ -917,20 +922,8 @@ mod tests {
     #[test]
     fn row_weights_match_sklearn_class_weights() {
         // scikit-learn 1.9.1: LogisticRegression(C=1.0, tol=1e-10, max_iter=10000, class_weight=…).fit(X, y).
-        // Binary, class_weight={0: 2.5, 1: 1.0}, on the X and y of binary_matches_sklearn_on_a_tiny_problem:
-        let x = CsrMatrix::from_dense(&array![
-            [1.0, 0.0, 2.0],
-            [0.5, 1.5, 0.0],
-            [0.0, 0.0, 0.0],
-            [2.0, 1.0, 0.5],
-            [0.0, 2.5, 1.0],
-            [1.5, 0.0, 0.0],
-            [0.25, 0.75, 1.25],
-            [2.25, 0.5, 0.0],
-            [0.0, 1.0, 0.75],
-            [1.0, 1.0, 1.0]
-        ]);
-        let y = [1, 0, 0, 1, 0, 1, 0, 1, 1, 0].map(|v| v == 1);
+        // Binary, class_weight={0: 2.5, 1: 1.0}, on `tiny_binary`:
+        let (x, y) = tiny_binary();
         let weights: Vec<f64> = y.iter().map(|&t| if t { 1.0 } else { 2.5 }).collect();
         let (w, b) = fit_binary_weighted(&x, &y, Some(&weights), &params(1.0, 1e-10)).unwrap();
         let expected_w = [1.2228514237668673, -0.6949706023556176, 0.15360096519508806];
