@@ -39,6 +39,17 @@ fn close(a: f64, b: f64) -> bool {
 }
 
 /// `detente cv --format json` on the news fixture, two heads, with extra flags.
+/// `detente eval --format json` of `model` on `data`.
+fn eval_json(model: &Path, data: &Path) -> Value {
+    json_of(
+        detente()
+            .args(["eval", "--quiet", "--format", "json", "--model"])
+            .arg(model)
+            .arg("--data")
+            .arg(data),
+    )
+}
+
 fn cv_news(extra: &[&str]) -> Command {
     cv_news_as("json", extra)
 }
@@ -195,13 +206,7 @@ fn each_fold_is_the_whole_pipeline_trained_without_the_held_out_documents() {
             .arg(&model)
             .assert()
             .success();
-        let eval = json_of(
-            detente()
-                .args(["eval", "--quiet", "--format", "json", "--model"])
-                .arg(&model)
-                .arg("--data")
-                .arg(&test),
-        );
+        let eval = eval_json(&model, &test);
         for head in ["topic", "tone"] {
             for metric in ["accuracy", "macro_f1", "weighted_f1"] {
                 let cv = numbers(&report["heads"][head][metric]["folds"])[fold];
@@ -454,13 +459,7 @@ fn balanced_class_weights_raise_the_recall_of_a_rare_class() {
             .args(flags)
             .assert()
             .success();
-        let eval = json_of(
-            detente()
-                .args(["eval", "--quiet", "--format", "json", "--model"])
-                .arg(&model)
-                .arg("--data")
-                .arg(&test),
-        );
+        let eval = eval_json(&model, &test);
         let classes = eval["heads"]["label"]["classes"]
             .as_array()
             .unwrap()
