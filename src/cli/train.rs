@@ -59,8 +59,9 @@ pub fn run(args: TrainArgs) -> Result<()> {
         )
         .context("parameter search")?;
         if !args.quiet {
+            // Like every status line: a stderr that cannot be written loses the table, not the model.
             let mut err = std::io::stderr().lock();
-            super::cv::write_search_table(&mut err, &outcome.record, "")?;
+            let _ = super::cv::write_search_table(&mut err, &outcome.record, "");
         }
         Model::train(&corpus, &outcome.options)?.with_search(outcome.record)
     };
