@@ -416,10 +416,16 @@ impl ModelParams {
             Algorithm::LogReg => {
                 logistic::fit_multinomial_weighted(x, y, n_classes, row_weights, self)
             }
-            Algorithm::Svm => one_vs_rest(n_classes, Link::Margin, |c| {
-                let target: Vec<bool> = y.iter().map(|&k| k as usize == c).collect();
-                svm::fit_binary_weighted(x, &target, row_weights, self)
-            }),
+            Algorithm::Svm => {
+                let problems: Vec<svm::Problem> = (0..n_classes)
+                    .map(|c| svm::Problem {
+                        y: y.iter().map(|&k| k as usize == c).collect(),
+                        weights: row_weights.map(<[f64]>::to_vec),
+                    })
+                    .collect();
+                let per_class = svm::fit_many(x, &problems, self, svm::Loss::SquaredHinge)?;
+                Ok(LinearModel::from_rows(per_class, Link::Margin))
+            }
             Algorithm::Nb => Ok(naive_bayes::fit_multinomial(x, y, n_classes, self.alpha)),
             Algorithm::Cnb => Ok(naive_bayes::fit_complement(x, y, n_classes, self.alpha)),
             Algorithm::LinfaLogistic => linfa_ref::fit_multiclass(x, y, n_classes, self),
@@ -445,15 +451,31 @@ impl ModelParams {
         let mut counts = vec![0usize; n_classes];
         y.iter().flatten().for_each(|&k| counts[k as usize] += 1);
         let class_weights = self.class_weight.multi_label(labels, &counts, y.len());
-        one_vs_rest(n_classes, link, |c| {
-            let target: Vec<bool> = y
-                .iter()
+        let target = |c: usize| -> Vec<bool> {
+            y.iter()
                 .map(|labels| labels.contains(&(c as u32)))
-                .collect();
-            let row_weights: Option<Vec<f64>> = class_weights.as_ref().map(|w| {
+                .collect()
+        };
+        let row_weights = |c: usize, target: &[bool]| -> Option<Vec<f64>> {
+            class_weights.as_ref().map(|w| {
                 let (pos, neg) = w[c];
                 target.iter().map(|&t| if t { pos } else { neg }).collect()
-            });
+            })
+        };
+        if self.algorithm == Algorithm::Svm {
+            let problems: Vec<svm::Problem> = (0..n_classes)
+                .map(|c| {
+                    let y = target(c);
+                    let weights = row_weights(c, &y);
+                    svm::Problem { y, weights }
+                })
+                .collect();
+            let per_class = svm::fit_many(x, &problems, self, svm::Loss::SquaredHinge)?;
+            return Ok(LinearModel::from_rows(per_class, link));
+        }
+        one_vs_rest(n_classes, link, |c| {
+            let target = target(c);
+            let row_weights = row_weights(c, &target);
             let row_weights = row_weights.as_deref();
             match self.algorithm {
                 Algorithm::LogReg => logistic::fit_binary_weighted(x, &target, row_weights, self),

@@ -27,14 +27,18 @@
 //! `G_i = y_i w̄ᵀx̄_i − 1 + D_ii α_i` costs one sparse dot product, and minimizes the dual exactly in one
 //! coordinate at a time: `α_i ← min(max(α_i − G_i / Q̄_ii, 0), U)`, then `w̄ += (α_i_new − α_i_old) y_i x̄_i`.
 //!
-//! - Every outer iteration visits the active coordinates in a fresh random order, drawn from a
-//!   `ChaCha8Rng` seeded with [`ModelParams::seed`](super::ModelParams), so a fit is deterministic.
+//! - Every outer iteration shuffles all the rows into a fresh order, drawn from a `ChaCha8Rng` seeded with
+//!   [`ModelParams::seed`](super::ModelParams), and visits the active ones in that order, so a fit is
+//!   deterministic. The order does not depend on the problem, so [`fit_many`] fits several problems in one
+//!   pass over the rows and gives each the model it would get alone.
 //! - It stops when the projected gradients `PG_i` of one pass all lie within `tol` of each other
 //!   (`max PG − min PG ≤ tol`) over the full set of coordinates, or after `max_iter` passes.
 //! - Shrinking: a coordinate stuck at a bound whose gradient pushes it further out (`α_i = 0` and
 //!   `G_i > max PG` of the previous pass, or `α_i = U` and `G_i < min PG`) is dropped from the passes.
 //!   Once the remaining ones converge, all coordinates are restored and checked again, so shrinking changes
 //!   the speed, not the answer.
+//! - `w` is kept in `f32` (the sums and `α` in `f64`): the solver's time goes into reading weights at
+//!   random, and half the bytes keep twice the features in cache.
 
 use super::{Binary, ModelParams};
 use crate::error::{Error, Result};
@@ -42,6 +46,7 @@ use crate::sparse::CsrMatrix;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 
 /// The loss of a linear SVM.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,6 +55,14 @@ pub enum Loss {
     SquaredHinge,
     /// `max(0, 1 − y wᵀx)`: the classic SVM, as `LinearSVC(loss='hinge')`.
     Hinge,
+}
+
+/// One binary problem for [`fit_many`]: a target per row (`true` is label +1) and, optionally, a weight per
+/// row that multiplies the row's `C`.
+#[derive(Clone, Debug)]
+pub struct Problem {
+    pub y: Vec<bool>,
+    pub weights: Option<Vec<f64>>,
 }
 
 /// Fits a squared-hinge linear SVM separating the rows with `y[i] == true` (label +1) from the others (−1).
@@ -67,7 +80,11 @@ pub fn fit_binary_weighted(
     weights: Option<&[f64]>,
     p: &ModelParams,
 ) -> Result<Binary> {
-    solve(x, y, weights, p, Loss::SquaredHinge)
+    let problem = Problem {
+        y: y.to_vec(),
+        weights: weights.map(<[f64]>::to_vec),
+    };
+    fit_many(x, std::slice::from_ref(&problem), p, Loss::SquaredHinge).map(one)
 }
 
 /// [`fit_binary`] with a choice of loss.
@@ -77,136 +94,232 @@ pub fn fit_binary_with_loss(
     p: &ModelParams,
     loss: Loss,
 ) -> Result<Binary> {
-    solve(x, y, None, p, loss)
+    let problem = Problem {
+        y: y.to_vec(),
+        weights: None,
+    };
+    fit_many(x, std::slice::from_ref(&problem), p, loss).map(one)
 }
 
-fn solve(
+fn one(mut models: Vec<Binary>) -> Binary {
+    models.pop().expect("one problem gives one model")
+}
+
+/// Fits one SVM per problem, all on the rows of `x` (one-vs-rest: one problem per class).
+///
+/// Each model is exactly the one [`fit_binary_weighted`] gives for its problem alone: the problems share the
+/// order in which rows are visited, drawn from the seed, and nothing else. Sharing it lets one pass over the
+/// rows serve several problems at once: a row's entries are read once, and the weights of all the problems
+/// in a block sit side by side, one cache line per feature, so the dot products and updates of a block are
+/// a few vector instructions per entry rather than one cache miss per entry and problem. Blocks run in
+/// parallel; the result depends neither on the blocking nor on the number of threads.
+pub fn fit_many(
     x: &CsrMatrix,
-    y: &[bool],
-    weights: Option<&[f64]>,
+    problems: &[Problem],
     p: &ModelParams,
     loss: Loss,
-) -> Result<Binary> {
+) -> Result<Vec<Binary>> {
+    check(x, problems, p)?;
+    // Two problems share a pass: measured on 20 Newsgroups (20 classes, 366,052 features), two lanes of
+    // f32 weights (2.9 MB) fitted in 0.6 s where one lane took 0.9 s and four lanes 0.85 s, the weights of four
+    // no longer fitting in cache.
+    let blocks: Vec<Vec<Binary>> = if problems.len() == 1 {
+        vec![solve::<1>(x, problems, p, loss)]
+    } else {
+        problems
+            .par_chunks(2)
+            .map(|block| solve::<2>(x, block, p, loss))
+            .collect()
+    };
+    Ok(blocks.into_iter().flatten().collect())
+}
+
+fn check(x: &CsrMatrix, problems: &[Problem], p: &ModelParams) -> Result<()> {
     if !(p.c > 0.0 && p.c.is_finite()) {
         return Err(Error::param("C", p.c, "a finite number > 0"));
     }
     if !(p.tol > 0.0 && p.tol.is_finite()) {
         return Err(Error::param("tol", p.tol, "a finite number > 0"));
     }
-    if y.len() != x.nrows() {
-        return Err(Error::param(
-            "targets",
-            y.len(),
-            format!("one target per row ({} rows)", x.nrows()),
-        ));
-    }
-    if let Some(w) = weights {
-        if w.len() != y.len() {
+    for problem in problems {
+        if problem.y.len() != x.nrows() {
             return Err(Error::param(
-                "row weights",
-                w.len(),
-                format!("one weight per row ({} rows)", y.len()),
+                "targets",
+                problem.y.len(),
+                format!("one target per row ({} rows)", x.nrows()),
             ));
         }
-        if let Some(bad) = w.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
-            return Err(Error::param("row weight", bad, "a finite number > 0"));
+        if let Some(w) = &problem.weights {
+            if w.len() != x.nrows() {
+                return Err(Error::param(
+                    "row weights",
+                    w.len(),
+                    format!("one weight per row ({} rows)", x.nrows()),
+                ));
+            }
+            if let Some(bad) = w.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
+                return Err(Error::param("row weight", bad, "a finite number > 0"));
+            }
         }
     }
-    // Each row's C, and from it the diagonal term and upper bound of its dual variable.
-    let row_c = |i: usize| weights.map_or(p.c, |w| p.c * w[i]);
-    let (diag, upper): (Vec<f64>, Vec<f64>) = (0..x.nrows())
-        .map(|i| match loss {
-            Loss::SquaredHinge => (0.5 / row_c(i), f64::INFINITY),
-            Loss::Hinge => (0.0, row_c(i)),
-        })
-        .unzip();
+    Ok(())
+}
 
+/// Dual coordinate descent for up to `B` problems ("lanes") at once; lane `k` is `problems[k]`, lanes past
+/// the last problem stay idle. Every per-problem quantity is an array of `B` lanes.
+fn solve<const B: usize>(
+    x: &CsrMatrix,
+    problems: &[Problem],
+    p: &ModelParams,
+    loss: Loss,
+) -> Vec<Binary> {
+    debug_assert!(problems.len() <= B && B <= 8);
     let n = x.nrows();
     let ncols = x.ncols();
-    // The last slot of `w` is the bias weight, whose feature is the constant 1.
-    let mut w = vec![0f64; ncols + 1];
-    let mut alpha = vec![0f64; n];
-    let sign: Vec<f64> = y.iter().map(|&yi| if yi { 1.0 } else { -1.0 }).collect();
-    let q_diag: Vec<f64> = x
-        .rows()
-        .zip(&diag)
-        .map(|(r, d)| r.norm_sq() + 1.0 + d)
-        .collect();
-    let mut order: Vec<usize> = (0..n).collect();
-    let mut active = n;
+
+    // Each lane's label sign, and from each row's C the diagonal term and upper bound of its dual variable.
+    let mut sign = vec![[0f64; B]; n];
+    let mut diag = vec![[0f64; B]; n];
+    let mut upper = vec![[f64::INFINITY; B]; n];
+    for (k, problem) in problems.iter().enumerate() {
+        for i in 0..n {
+            sign[i][k] = if problem.y[i] { 1.0 } else { -1.0 };
+            let c = problem.weights.as_ref().map_or(p.c, |w| p.c * w[i]);
+            match loss {
+                Loss::SquaredHinge => diag[i][k] = 0.5 / c,
+                Loss::Hinge => upper[i][k] = c,
+            }
+        }
+    }
+    // ‖x̄_i‖², the constant bias feature included.
+    let norm: Vec<f64> = x.rows().map(|r| r.norm_sq() + 1.0).collect();
+
+    // Row j of `w` holds every lane's weight of feature j. Weights are stored as f32, half the memory of f64
+    // and so twice the features in cache (the solver waits on these random reads), and computed with in f64.
+    let mut w = vec![[0f32; B]; ncols];
+    let mut bias = [0f64; B];
+    let mut alpha = vec![[0f64; B]; n];
+    // Bit k of `shrunk[i]`: row i is dropped from lane k's passes. Bit k of `running`: lane k has not converged.
+    let mut shrunk = vec![0u8; n];
+    let mut n_shrunk = [0usize; B];
+    let mut running: u8 = (1u8 << problems.len()) - 1;
+    let mut order: Vec<u32> = (0..n as u32).collect();
     let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
 
     // Shrinking thresholds: the extreme projected gradients of the previous pass (±∞: shrink nothing).
-    let mut pg_max_old = f64::INFINITY;
-    let mut pg_min_old = f64::NEG_INFINITY;
+    let mut pg_max_old = [f64::INFINITY; B];
+    let mut pg_min_old = [f64::NEG_INFINITY; B];
 
     for _ in 0..p.max_iter {
-        order[..active].shuffle(&mut rng);
-        let mut pg_max = f64::NEG_INFINITY;
-        let mut pg_min = f64::INFINITY;
+        if running == 0 {
+            break;
+        }
+        order.shuffle(&mut rng);
+        let mut pg_max = [f64::NEG_INFINITY; B];
+        let mut pg_min = [f64::INFINITY; B];
 
-        let mut s = 0;
-        while s < active {
-            let i = order[s];
+        for &i in &order {
+            let i = i as usize;
+            let lanes = running & !shrunk[i];
+            if lanes == 0 {
+                continue;
+            }
             let row = x.row(i);
-            let yi = sign[i];
-            let (feat_w, bias_w) = w.split_at_mut(ncols);
-            let g = yi * (row.dot(feat_w) + bias_w[0]) - 1.0 + diag[i] * alpha[i];
+            let mut dot = [0f64; B];
+            for (&j, &v) in row.indices.iter().zip(row.values) {
+                let wj = &w[j as usize];
+                let v = v as f64;
+                for k in 0..B {
+                    dot[k] += wj[k] as f64 * v;
+                }
+            }
 
-            let pg = if alpha[i] == 0.0 {
-                if g > pg_max_old {
-                    active -= 1;
-                    order.swap(s, active);
+            let mut step = [0f64; B];
+            let mut moved = false;
+            for k in 0..B {
+                if lanes & (1 << k) == 0 {
                     continue;
                 }
-                g.min(0.0)
-            } else if alpha[i] >= upper[i] {
-                if g < pg_min_old {
-                    active -= 1;
-                    order.swap(s, active);
-                    continue;
-                }
-                g.max(0.0)
-            } else {
-                g
-            };
-            pg_max = pg_max.max(pg);
-            pg_min = pg_min.min(pg);
+                let a = alpha[i][k];
+                let g = sign[i][k] * (dot[k] + bias[k]) - 1.0 + diag[i][k] * a;
+                let pg = if a == 0.0 {
+                    if g > pg_max_old[k] {
+                        shrunk[i] |= 1 << k;
+                        n_shrunk[k] += 1;
+                        continue;
+                    }
+                    g.min(0.0)
+                } else if a >= upper[i][k] {
+                    if g < pg_min_old[k] {
+                        shrunk[i] |= 1 << k;
+                        n_shrunk[k] += 1;
+                        continue;
+                    }
+                    g.max(0.0)
+                } else {
+                    g
+                };
+                pg_max[k] = pg_max[k].max(pg);
+                pg_min[k] = pg_min[k].min(pg);
 
-            // A zero projected gradient means the coordinate is already optimal.
-            if pg.abs() > 1e-12 {
-                let old = alpha[i];
-                alpha[i] = (old - g / q_diag[i]).max(0.0).min(upper[i]);
-                let step = (alpha[i] - old) * yi;
+                // A zero projected gradient means the coordinate is already optimal.
+                if pg.abs() > 1e-12 {
+                    let new = (a - g / (norm[i] + diag[i][k])).max(0.0).min(upper[i][k]);
+                    alpha[i][k] = new;
+                    step[k] = (new - a) * sign[i][k];
+                    moved = true;
+                }
+            }
+            if moved {
                 for (&j, &v) in row.indices.iter().zip(row.values) {
-                    feat_w[j as usize] += step * v as f64;
+                    let wj = &mut w[j as usize];
+                    let v = v as f64;
+                    for k in 0..B {
+                        wj[k] = (wj[k] as f64 + step[k] * v) as f32;
+                    }
                 }
-                bias_w[0] += step;
+                for k in 0..B {
+                    bias[k] += step[k];
+                }
             }
-            s += 1;
         }
 
-        if pg_max - pg_min <= p.tol {
-            if active == n {
-                break;
+        for k in 0..problems.len() {
+            if running & (1 << k) == 0 {
+                continue;
             }
-            // The shrunk problem has converged: check every coordinate again before stopping.
-            active = n;
-            pg_max_old = f64::INFINITY;
-            pg_min_old = f64::NEG_INFINITY;
-            continue;
+            if pg_max[k] - pg_min[k] <= p.tol {
+                if n_shrunk[k] == 0 {
+                    running &= !(1 << k);
+                } else {
+                    // The shrunk problem has converged: check every coordinate again before stopping.
+                    shrunk.iter_mut().for_each(|s| *s &= !(1 << k));
+                    n_shrunk[k] = 0;
+                    pg_max_old[k] = f64::INFINITY;
+                    pg_min_old[k] = f64::NEG_INFINITY;
+                }
+                continue;
+            }
+            // A threshold on the wrong side of zero would shrink coordinates that still have to move.
+            pg_max_old[k] = if pg_max[k] <= 0.0 {
+                f64::INFINITY
+            } else {
+                pg_max[k]
+            };
+            pg_min_old[k] = if pg_min[k] >= 0.0 {
+                f64::NEG_INFINITY
+            } else {
+                pg_min[k]
+            };
         }
-        // A threshold on the wrong side of zero would shrink coordinates that still have to move.
-        pg_max_old = if pg_max <= 0.0 { f64::INFINITY } else { pg_max };
-        pg_min_old = if pg_min >= 0.0 {
-            f64::NEG_INFINITY
-        } else {
-            pg_min
-        };
     }
 
-    let b = w.pop().unwrap_or(0.0);
-    Ok((w, b))
+    (0..problems.len())
+        .map(|k| {
+            let weights = w.iter().map(|lanes| lanes[k] as f64).collect();
+            (weights, bias[k])
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -323,6 +436,54 @@ mod tests {
         for (u, v) in c.0.iter().zip(&d.0) {
             assert!((u - v).abs() < 1e-6);
         }
+    }
+
+    #[test]
+    fn problems_fitted_together_get_the_models_they_get_alone() {
+        let (x, y) = small_problem();
+        let flipped: Vec<bool> = y.iter().map(|&t| !t).collect();
+        let third = vec![true, false, false, true, false, true, false, false];
+        let weights: Vec<f64> = (0..8).map(|i| 0.5 + i as f64 / 4.0).collect();
+        let problems = vec![
+            Problem {
+                y: y.clone(),
+                weights: None,
+            },
+            Problem {
+                y: flipped.clone(),
+                weights: Some(weights.clone()),
+            },
+            Problem {
+                y: third.clone(),
+                weights: None,
+            },
+        ];
+        let p = params().tol(1e-3);
+        for loss in [Loss::SquaredHinge, Loss::Hinge] {
+            let alone = [
+                solve::<1>(&x, &problems[0..1], &p, loss),
+                solve::<1>(&x, &problems[1..2], &p, loss),
+                solve::<1>(&x, &problems[2..3], &p, loss),
+            ]
+            .concat();
+            for threads in [1, 2] {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let together = pool.install(|| fit_many(&x, &problems, &p, loss)).unwrap();
+                assert_eq!(together, alone, "{loss:?} on {threads} thread(s)");
+            }
+        }
+        assert_eq!(
+            fit_binary_weighted(&x, &flipped, Some(&weights), &p).unwrap(),
+            fit_many(&x, &problems, &p, Loss::SquaredHinge).unwrap()[1]
+        );
+        let short = Problem {
+            y: third[1..].to_vec(),
+            weights: None,
+        };
+        assert!(fit_many(&x, &[problems[0].clone(), short], &p, Loss::SquaredHinge).is_err());
     }
 
     #[test]
