@@ -111,7 +111,7 @@ impl FromStr for Algorithm {
 /// | `c` | logreg 10, svm 1, linfa-logistic 10 | inverse L2 regularization strength | > 0 |
 /// | `alpha` | nb 0.01, cnb 0.3 | additive (Lidstone) smoothing | > 0 |
 /// | `max_iter` | logreg 200, svm 1000, linfa-logistic 100 | iteration cap of the solver | ≥ 1 |
-/// | `tol` | logreg 1e-4, svm 0.1, linfa-logistic 1e-4 | stopping tolerance of the solver | > 0 |
+/// | `tol` | logreg 1e-4, svm 0.5, linfa-logistic 1e-4 | stopping tolerance of the solver | > 0 |
 /// | `dense_features` | 2000 | linfa-logistic only: features kept (highest document frequency) | ≥ 1 |
 /// | `seed` | 42 | seeds every random choice (svm's coordinate order) | any |
 /// | `class_weight` | none | logreg and svm only: weights of the classes in the loss ([`ClassWeight`]) | weights > 0 |
@@ -305,7 +305,7 @@ impl ModelParams {
     pub fn new(algorithm: Algorithm) -> Self {
         let (c, alpha, max_iter, tol) = match algorithm {
             Algorithm::LogReg => (10.0, 0.0, 200, 1e-4),
-            Algorithm::Svm => (1.0, 0.0, 1000, 0.1),
+            Algorithm::Svm => (1.0, 0.0, 1000, 0.5),
             Algorithm::Nb => (0.0, 0.01, 0, 0.0),
             Algorithm::Cnb => (0.0, 0.3, 0, 0.0),
             Algorithm::LinfaLogistic => (10.0, 0.0, 100, 1e-4),
