@@ -11,6 +11,7 @@
 use super::text::{decode_text, only_label_field};
 use super::{Document, LabelValue, ReadOptions, ReadReport};
 use crate::error::{Error, Result};
+use rayon::prelude::*;
 use std::ffi::OsString;
 use std::fs::{self, Metadata};
 use std::path::{Path, PathBuf};
@@ -41,9 +42,17 @@ pub fn read(
                     .into(),
             });
         }
-        for (_, file, _) in files {
-            let bytes = fs::read(&file).map_err(|e| Error::io(&file, e))?;
-            let (text, replaced) = decode_text(bytes);
+        // A class's files are read and decoded in parallel (reading is mostly the kernel copying pages, so
+        // two cores read a folder of small files almost twice as fast), then handed on in name order.
+        let texts: Vec<Result<(String, bool)>> = files
+            .par_iter()
+            .map(|(_, file, _)| {
+                let bytes = fs::read(file).map_err(|e| Error::io(file, e))?;
+                Ok(decode_text(bytes))
+            })
+            .collect();
+        for ((_, file, _), text) in files.into_iter().zip(texts) {
+            let (text, replaced) = text?;
             report.documents += 1;
             report.files += 1;
             report.replaced_non_utf8 += usize::from(replaced);
