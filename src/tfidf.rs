@@ -478,11 +478,13 @@ fn count_words(
     let mut grams: Vec<ChunkGrams> = Vec::new();
     let mut char_chunks: Vec<ChunkCounts> = Vec::new();
 
-    // A batch of chunks at a time, merged as soon as counted: only one batch's tokens and chunk-local
-    // n-gram tables are held. Ids are given in chunk order whatever the batch size, so the batch size
-    // (and the thread count it follows) changes nothing in the output.
+    // A batch of chunks at a time: only one batch's tokens and chunk-local n-gram tables are held besides
+    // the batch being merged. Ids are given in chunk order whatever the batch size, so the batch size (and the
+    // thread count it follows) changes nothing in the output. Merging a batch into the global tables is
+    // sequential, so it runs beside the counting of the next batch, which shares no state with it.
     let batch_docs = FIT_CHUNK * 2 * rayon::current_num_threads().max(2);
-    for batch in texts.chunks(batch_docs) {
+    // Counts a batch: its n-gram tables, and the number of distinct words known once it is counted.
+    let mut count_batch = |batch: &[&str]| -> Option<(Vec<ChunkGrams>, usize)> {
         // Tokens of each chunk, and its character n-grams.
         let chunks: Vec<ChunkTokens> = batch
             .par_chunks(FIT_CHUNK)
@@ -525,7 +527,7 @@ fn count_words(
         drop(stems);
 
         // Word n-grams of each chunk, by chunk-local node ids.
-        let mut batch_grams: Vec<ChunkGrams> = chunks
+        let batch_grams: Vec<ChunkGrams> = chunks
             .par_iter()
             .zip(&token_maps)
             .map(|(chunk, map)| count_chunk_grams(chunk, map, &token_word, max_n))
@@ -534,11 +536,14 @@ fn count_words(
         drop(token_maps);
         char_chunks.extend(chunks.into_iter().filter_map(|c| c.chars));
 
+        Some((batch_grams, words.len()))
+    };
+    let mut merge_batch = |(mut batch_grams, n_words): (Vec<ChunkGrams>, usize)| {
         // Merge the nodes into global ids, level by level, count df and total, and turn the keys
         // into global ones.
-        df[0].resize(words.len(), 0);
+        df[0].resize(n_words, 0);
         if totals {
-            total[0].resize(words.len(), 0);
+            total[0].resize(n_words, 0);
         }
         for chunk in &mut batch_grams {
             let chunk_levels = std::mem::take(&mut chunk.levels);
@@ -579,6 +584,15 @@ fn count_words(
             }
         }
         grams.extend(batch_grams);
+    };
+    let mut counted = None;
+    for batch in texts.chunks(batch_docs) {
+        let merge = &mut merge_batch;
+        let (_, next) = rayon::join(|| counted.take().map(merge), || count_batch(batch));
+        counted = Some(next?);
+    }
+    if let Some(batch) = counted {
+        merge_batch(batch);
     }
     drop((tokens, token_word));
 
