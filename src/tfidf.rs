@@ -1976,6 +1976,40 @@ mod tests {
         }
     }
 
+    // Fitting counts a batch of chunks while it merges the previous one: with several batches (one is
+    // 2 · FIT_CHUNK · max(threads, 2) documents) the result is still the reference's, on any thread count.
+    #[test]
+    fn a_fit_of_several_batches_matches_the_reference() {
+        let corpus = crate::analyzer::testing::texts(9 * FIT_CHUNK + 5, 13);
+        let texts: Vec<&str> = corpus.iter().map(String::as_str).collect();
+        let params = TfidfParams {
+            min_df: DocFreq::Count(2),
+            sublinear_tf: true,
+            ..TfidfParams::default()
+        };
+        let config = AnalyzerConfig {
+            word_ngrams: 3,
+            stemmer: Some(crate::analyzer::Language::English),
+            ..AnalyzerConfig::default()
+        };
+        let analyzer = Analyzer::new(config.clone()).unwrap();
+        let docs = reference_counts(&analyzer, &texts);
+        let (terms, idf, fit_rows, _) = reference_fit(&params, &docs, &[]);
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let (v, m) = pool.install(|| fit(&params, config.clone(), &texts));
+            assert_eq!(v.vocabulary_size(), terms.len(), "{threads} threads");
+            for (id, term) in terms.iter().enumerate() {
+                assert_eq!(v.term(id as u32), term);
+                assert_eq!(v.idf(id as u32).to_bits(), idf[id].to_bits());
+            }
+            assert_eq!(rows_of(&m), fit_rows, "{threads} threads");
+        }
+    }
+
     fn matches_reference(corpus: &[String], held_out: &[String], spaced_words: bool) {
         let texts: Vec<&str> = corpus.iter().map(String::as_str).collect();
         let other: Vec<&str> = held_out.iter().map(String::as_str).collect();
