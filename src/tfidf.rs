@@ -70,6 +70,9 @@ thread_local! {
 
 // Documents per parallel work unit. Fixed, so that the work split is the same on every machine.
 const FIT_CHUNK: usize = 512;
+
+/// Terms per parallel piece when the fitted vocabulary's text is gathered.
+const VOCABULARY_PIECE: usize = 8192;
 const TRANSFORM_CHUNK: usize = 256;
 // `transform` builds the integer index of word n-grams for batches of at least this many bytes of text
 // per vocabulary term (building costs roughly what the index saves on that much text).
@@ -268,14 +271,31 @@ impl TfidfParams {
         let kept: Vec<u32> = keyed.into_iter().map(|k| k.1).collect();
 
         let mut tmp_to_id = vec![u32::MAX; df.len()];
-        let mut vocab = Vocabulary::default();
-        let mut idf = Vec::with_capacity(kept.len());
         for (id, &t) in kept.iter().enumerate() {
             tmp_to_id[t as usize] = id as u32;
-            vocab.push(all.term(t));
-            idf.push(smooth_idf(n_docs, df[t as usize] as usize));
         }
+        let idf: Vec<f32> = kept
+            .par_iter()
+            .map(|&t| smooth_idf(n_docs, df[t as usize] as usize))
+            .collect();
+        // The kept terms' text, gathered in parallel pieces (each a cache miss away in `all`), then joined.
+        let pieces: Vec<(String, Vec<usize>)> = kept
+            .par_chunks(VOCABULARY_PIECE)
+            .map(|piece| {
+                let mut text = String::new();
+                let lens = piece
+                    .iter()
+                    .map(|&t| {
+                        let term = all.term(t);
+                        text.push_str(term);
+                        term.len()
+                    })
+                    .collect();
+                (text, lens)
+            })
+            .collect();
         drop(all);
+        let mut vocab = Vocabulary::from_pieces(pieces);
         vocab
             .build_index()
             .map_err(|e| Error::param("vocabulary", e, "unique terms"))?;
@@ -911,14 +931,40 @@ impl Vocabulary {
         self.ends.to_mut().push(end);
     }
 
-    /// Rebuilds the index for the current terms; fails on a duplicate term.
+    /// The terms of `pieces` in order, each piece a run of terms written one after the other and their
+    /// lengths; not indexed (call `build_index`).
+    fn from_pieces(pieces: Vec<(String, Vec<usize>)>) -> Vocabulary {
+        let bytes = pieces.iter().map(|p| p.0.len()).sum();
+        let terms = pieces.iter().map(|p| p.1.len()).sum();
+        let (mut text, mut ends) = (String::with_capacity(bytes), Vec::with_capacity(terms));
+        for (piece, lens) in pieces {
+            let mut end = text.len();
+            text.push_str(&piece);
+            ends.extend(lens.into_iter().map(|len| {
+                end += len;
+                end as u64
+            }));
+        }
+        let mut vocab = Vocabulary {
+            ends: ends.into(),
+            ..Vocabulary::default()
+        };
+        *vocab.text.to_mut() = text;
+        vocab
+    }
+
+    /// Rebuilds the index for the current terms; fails on a duplicate term. The terms are hashed in
+    /// parallel, then placed in order.
     fn build_index(&mut self) -> std::result::Result<(), String> {
         let size = (self.len() * 2).max(16).next_power_of_two();
         self.shift = 64 - size.trailing_zeros();
         self.slots = vec![EMPTY; size].into();
-        for id in 0..self.len() as u32 {
+        let hashes: Vec<u64> = (0..self.len() as u32)
+            .into_par_iter()
+            .map(|id| hash_str(self.term(id)))
+            .collect();
+        for (id, hash) in (0..self.len() as u32).zip(hashes) {
             let term = self.term(id);
-            let hash = hash_str(term);
             match self.find(term, hash) {
                 Ok(_) => return Err(format!("duplicate term {term:?}")),
                 Err(slot) => self.slots.to_mut()[slot] = pack(hash, id),
@@ -1974,6 +2020,32 @@ mod tests {
             let held_out = crate::analyzer::testing::texts(150, 12);
             matches_reference(&corpus, &held_out, spaced_words);
         }
+    }
+
+    #[test]
+    fn a_vocabulary_from_pieces_is_the_one_pushed_term_by_term() {
+        let terms = ["a", "bc", "zürich", "d e", "x"];
+        let mut pushed = Vocabulary::default();
+        terms.iter().for_each(|t| pushed.push(t));
+        pushed.build_index().unwrap();
+        let pieces = vec![
+            ("abc".to_string(), vec![1, 2]),
+            (String::new(), vec![]),
+            ("zürichd e".to_string(), vec![7, 3]),
+            ("x".to_string(), vec![1]),
+        ];
+        let mut joined = Vocabulary::from_pieces(pieces);
+        joined.build_index().unwrap();
+        assert_eq!(joined.len(), terms.len());
+        for (id, term) in terms.iter().enumerate() {
+            assert_eq!(joined.term(id as u32), *term);
+            assert_eq!(joined.find(term, hash_str(term)), Ok(id as u32));
+        }
+        assert_eq!(&*joined.text, &*pushed.text);
+        assert_eq!(&*joined.ends, &*pushed.ends);
+        assert_eq!(&*joined.slots, &*pushed.slots);
+        let mut twice = Vocabulary::from_pieces(vec![("aa".to_string(), vec![1, 1])]);
+        assert!(twice.build_index().is_err());
     }
 
     // Fitting counts a batch of chunks while it merges the previous one: with several batches (one is
