@@ -115,13 +115,20 @@ impl LinearModel {
     pub fn from_rows(rows: Vec<(Vec<f64>, f64)>, link: Link) -> Self {
         let n_outputs = rows.len();
         let n_features = rows.first().map_or(0, |(w, _)| w.len());
+        assert!(
+            rows.iter().all(|(w, _)| w.len() == n_features),
+            "weight vectors of different lengths"
+        );
         let mut dense = vec![0f32; n_features * n_outputs];
-        for (k, (w, _)) in rows.iter().enumerate() {
-            assert_eq!(w.len(), n_features, "weight vectors of different lengths");
-            for (j, &v) in w.iter().enumerate() {
-                dense[j * n_outputs + k] = v as f32;
-            }
-        }
+        // Feature by feature, in parallel: each feature's row gathers one weight per output.
+        dense
+            .par_chunks_mut(n_outputs.max(1))
+            .enumerate()
+            .for_each(|(j, row)| {
+                for (slot, (w, _)) in row.iter_mut().zip(&rows) {
+                    *slot = w[j] as f32;
+                }
+            });
         let intercepts = rows.iter().map(|&(_, b)| b as f32).collect();
         let (weights, rows) = compact(dense, n_outputs);
         LinearModel {
