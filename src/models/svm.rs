@@ -207,7 +207,8 @@ fn solve<const B: usize>(
     // Bit k of `shrunk[i]`: row i is dropped from lane k's passes. Bit k of `running`: lane k has not converged.
     let mut shrunk = vec![0u8; n];
     let mut n_shrunk = [0usize; B];
-    let mut running: u8 = (1u8 << problems.len()) - 1;
+    // Computed in u16: with 8 problems, `1u8 << 8` would overflow.
+    let mut running = ((1u16 << problems.len()) - 1) as u8;
     let mut order: Vec<u32> = (0..n as u32).collect();
     let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
 
