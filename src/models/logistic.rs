@@ -127,32 +127,7 @@ fn check_inputs(
     weights: Option<&[f64]>,
     p: &ModelParams,
 ) -> Result<()> {
-    if x.nrows() != n_targets {
-        return Err(Error::param(
-            "targets",
-            n_targets,
-            format!("one target per row ({} rows)", x.nrows()),
-        ));
-    }
-    if let Some(w) = weights {
-        if w.len() != n_targets {
-            return Err(Error::param(
-                "row weights",
-                w.len(),
-                format!("one weight per row ({} rows)", x.nrows()),
-            ));
-        }
-        if let Some(bad) = w.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
-            return Err(Error::param("row weight", bad, "a finite number > 0"));
-        }
-    }
-    let finite = |v: f64| v.is_finite() && v > 0.0;
-    if !finite(p.c) {
-        return Err(Error::param("C", p.c, "a finite number > 0"));
-    }
-    if !finite(p.tol) {
-        return Err(Error::param("tol", p.tol, "a finite number > 0"));
-    }
+    super::check_binary(x, n_targets, weights, p)?;
     if let Some(i) = (0..x.nrows()).find(|&i| x.row(i).values.iter().any(|v| !v.is_finite())) {
         return Err(Error::param(
             "features",

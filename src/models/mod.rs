@@ -417,14 +417,13 @@ impl ModelParams {
                 logistic::fit_multinomial_weighted(x, y, n_classes, row_weights, self)
             }
             Algorithm::Svm => {
-                let problems: Vec<svm::Problem> = (0..n_classes)
-                    .map(|c| svm::Problem {
+                let problems: Vec<BinaryProblem> = (0..n_classes)
+                    .map(|c| BinaryProblem {
                         y: y.iter().map(|&k| k as usize == c).collect(),
                         weights: row_weights.map(<[f64]>::to_vec),
                     })
                     .collect();
-                let per_class = svm::fit_many(x, &problems, self, svm::Loss::SquaredHinge)?;
-                Ok(LinearModel::from_rows(per_class, Link::Margin))
+                self.one_vs_rest(x, &problems, Link::Margin)
             }
             Algorithm::Nb => Ok(naive_bayes::fit_multinomial(x, y, n_classes, self.alpha)),
             Algorithm::Cnb => Ok(naive_bayes::fit_complement(x, y, n_classes, self.alpha)),
@@ -451,41 +450,86 @@ impl ModelParams {
         let mut counts = vec![0usize; n_classes];
         y.iter().flatten().for_each(|&k| counts[k as usize] += 1);
         let class_weights = self.class_weight.multi_label(labels, &counts, y.len());
-        let target = |c: usize| -> Vec<bool> {
-            y.iter()
-                .map(|labels| labels.contains(&(c as u32)))
-                .collect()
-        };
-        let row_weights = |c: usize, target: &[bool]| -> Option<Vec<f64>> {
-            class_weights.as_ref().map(|w| {
-                let (pos, neg) = w[c];
-                target.iter().map(|&t| if t { pos } else { neg }).collect()
+        let problems: Vec<BinaryProblem> = (0..n_classes)
+            .map(|c| {
+                let target: Vec<bool> = y
+                    .iter()
+                    .map(|labels| labels.contains(&(c as u32)))
+                    .collect();
+                let weights = class_weights.as_ref().map(|w| {
+                    let (pos, neg) = w[c];
+                    target.iter().map(|&t| if t { pos } else { neg }).collect()
+                });
+                BinaryProblem { y: target, weights }
             })
-        };
-        if self.algorithm == Algorithm::Svm {
-            let problems: Vec<svm::Problem> = (0..n_classes)
-                .map(|c| {
-                    let y = target(c);
-                    let weights = row_weights(c, &y);
-                    svm::Problem { y, weights }
-                })
-                .collect();
-            let per_class = svm::fit_many(x, &problems, self, svm::Loss::SquaredHinge)?;
-            return Ok(LinearModel::from_rows(per_class, link));
-        }
-        one_vs_rest(n_classes, link, |c| {
-            let target = target(c);
-            let row_weights = row_weights(c, &target);
-            let row_weights = row_weights.as_deref();
-            match self.algorithm {
-                Algorithm::LogReg => logistic::fit_binary_weighted(x, &target, row_weights, self),
-                Algorithm::Svm => svm::fit_binary_weighted(x, &target, row_weights, self),
-                Algorithm::Nb => Ok(naive_bayes::fit_binary(x, &target, self.alpha, false)),
-                Algorithm::Cnb => Ok(naive_bayes::fit_binary(x, &target, self.alpha, true)),
-                Algorithm::LinfaLogistic => linfa_ref::fit_binary(x, &target, self),
-            }
-        })
+            .collect();
+        self.one_vs_rest(x, &problems, link)
     }
+
+    /// Fits one binary model per problem (one-vs-rest), in parallel; the result does not depend on the
+    /// number of threads. svm's problems share their passes over the rows ([`svm::fit_many`]); the other
+    /// algorithms fit a problem per task.
+    fn one_vs_rest(
+        &self,
+        x: &CsrMatrix,
+        problems: &[BinaryProblem],
+        link: Link,
+    ) -> Result<LinearModel> {
+        let per_class = match self.algorithm {
+            Algorithm::Svm => svm::fit_many(x, problems, self, svm::Loss::SquaredHinge)?,
+            algorithm => problems
+                .par_iter()
+                .map(|problem| {
+                    let (y, weights) = (&problem.y[..], problem.weights.as_deref());
+                    match algorithm {
+                        Algorithm::LogReg => logistic::fit_binary_weighted(x, y, weights, self),
+                        Algorithm::Svm => svm::fit_binary_weighted(x, y, weights, self),
+                        Algorithm::Nb => Ok(naive_bayes::fit_binary(x, y, self.alpha, false)),
+                        Algorithm::Cnb => Ok(naive_bayes::fit_binary(x, y, self.alpha, true)),
+                        Algorithm::LinfaLogistic => linfa_ref::fit_binary(x, y, self),
+                    }
+                })
+                .collect::<Result<Vec<Binary>>>()?,
+        };
+        Ok(LinearModel::from_rows(per_class, link))
+    }
+}
+
+/// Checks the inputs of one binary problem of an iterative solver (svm, logreg): `C` and `tol` finite and
+/// positive, a target per row of `x` and, if given, a finite positive weight per row.
+fn check_binary(
+    x: &CsrMatrix,
+    n_targets: usize,
+    weights: Option<&[f64]>,
+    p: &ModelParams,
+) -> Result<()> {
+    let positive = |v: f64| v.is_finite() && v > 0.0;
+    if !positive(p.c) {
+        return Err(Error::param("C", p.c, "a finite number > 0"));
+    }
+    if !positive(p.tol) {
+        return Err(Error::param("tol", p.tol, "a finite number > 0"));
+    }
+    if x.nrows() != n_targets {
+        return Err(Error::param(
+            "targets",
+            n_targets,
+            format!("one target per row ({} rows)", x.nrows()),
+        ));
+    }
+    if let Some(w) = weights {
+        if w.len() != n_targets {
+            return Err(Error::param(
+                "row weights",
+                w.len(),
+                format!("one weight per row ({} rows)", x.nrows()),
+            ));
+        }
+        if let Some(bad) = w.iter().find(|&&v| !positive(v)) {
+            return Err(Error::param("row weight", bad, "a finite number > 0"));
+        }
+    }
+    Ok(())
 }
 
 fn check_shapes(x: &CsrMatrix, n_targets: usize, n_classes: usize) -> Result<()> {
@@ -516,20 +560,16 @@ fn check_labels<'a>(mut labels: impl Iterator<Item = &'a u32>, n_classes: usize)
     }
 }
 
+/// One binary problem of a one-vs-rest fit: a target per row (`true` is the positive class) and,
+/// optionally, a weight per row that multiplies the row's loss term (its `C`).
+#[derive(Clone, Debug)]
+pub struct BinaryProblem {
+    pub y: Vec<bool>,
+    pub weights: Option<Vec<f64>>,
+}
+
 /// A binary model: weights over the features and an intercept. Positive decision values mean "in the class".
 pub type Binary = (Vec<f64>, f64);
-
-/// Fits one binary model per class in parallel; the result does not depend on the number of threads.
-fn one_vs_rest<F>(n_classes: usize, link: Link, fit: F) -> Result<LinearModel>
-where
-    F: Fn(usize) -> Result<Binary> + Sync + Send,
-{
-    let per_class = (0..n_classes)
-        .into_par_iter()
-        .map(fit)
-        .collect::<Result<Vec<Binary>>>()?;
-    Ok(LinearModel::from_rows(per_class, link))
-}
 
 /// linfa's `Fit` for single-label targets: `ModelParams` on a sparse dataset gives a [`LinearModel`]. Classes
 /// are named by their ids (`0`, `1`, …), also for explicit class weights.

@@ -45,8 +45,8 @@
 //! - `w` is kept in `f32` (the sums and `α` in `f64`): the solver's time goes into reading weights at
 //!   random, and half the bytes keep twice the features in cache.
 
-use super::{Binary, ModelParams};
-use crate::error::{Error, Result};
+use super::{Binary, BinaryProblem, ModelParams};
+use crate::error::Result;
 use crate::sparse::CsrMatrix;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -60,14 +60,6 @@ pub enum Loss {
     SquaredHinge,
     /// `max(0, 1 − y wᵀx)`: the classic SVM, as `LinearSVC(loss='hinge')`.
     Hinge,
-}
-
-/// One binary problem for [`fit_many`]: a target per row (`true` is label +1) and, optionally, a weight per
-/// row that multiplies the row's `C`.
-#[derive(Clone, Debug)]
-pub struct Problem {
-    pub y: Vec<bool>,
-    pub weights: Option<Vec<f64>>,
 }
 
 /// Fits a squared-hinge linear SVM separating the rows with `y[i] == true` (label +1) from the others (−1).
@@ -85,7 +77,7 @@ pub fn fit_binary_weighted(
     weights: Option<&[f64]>,
     p: &ModelParams,
 ) -> Result<Binary> {
-    let problem = Problem {
+    let problem = BinaryProblem {
         y: y.to_vec(),
         weights: weights.map(<[f64]>::to_vec),
     };
@@ -99,7 +91,7 @@ pub fn fit_binary_with_loss(
     p: &ModelParams,
     loss: Loss,
 ) -> Result<Binary> {
-    let problem = Problem {
+    let problem = BinaryProblem {
         y: y.to_vec(),
         weights: None,
     };
@@ -120,7 +112,7 @@ fn one(mut models: Vec<Binary>) -> Binary {
 /// parallel; the result depends neither on the blocking nor on the number of threads.
 pub fn fit_many(
     x: &CsrMatrix,
-    problems: &[Problem],
+    problems: &[BinaryProblem],
     p: &ModelParams,
     loss: Loss,
 ) -> Result<Vec<Binary>> {
@@ -139,42 +131,17 @@ pub fn fit_many(
     Ok(blocks.into_iter().flatten().collect())
 }
 
-fn check(x: &CsrMatrix, problems: &[Problem], p: &ModelParams) -> Result<()> {
-    if !(p.c > 0.0 && p.c.is_finite()) {
-        return Err(Error::param("C", p.c, "a finite number > 0"));
-    }
-    if !(p.tol > 0.0 && p.tol.is_finite()) {
-        return Err(Error::param("tol", p.tol, "a finite number > 0"));
-    }
-    for problem in problems {
-        if problem.y.len() != x.nrows() {
-            return Err(Error::param(
-                "targets",
-                problem.y.len(),
-                format!("one target per row ({} rows)", x.nrows()),
-            ));
-        }
-        if let Some(w) = &problem.weights {
-            if w.len() != x.nrows() {
-                return Err(Error::param(
-                    "row weights",
-                    w.len(),
-                    format!("one weight per row ({} rows)", x.nrows()),
-                ));
-            }
-            if let Some(bad) = w.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
-                return Err(Error::param("row weight", bad, "a finite number > 0"));
-            }
-        }
-    }
-    Ok(())
+fn check(x: &CsrMatrix, problems: &[BinaryProblem], p: &ModelParams) -> Result<()> {
+    problems.iter().try_for_each(|problem| {
+        super::check_binary(x, problem.y.len(), problem.weights.as_deref(), p)
+    })
 }
 
 /// Dual coordinate descent for up to `B` problems ("lanes") at once; lane `k` is `problems[k]`, lanes past
 /// the last problem stay idle. Every per-problem quantity is an array of `B` lanes.
 fn solve<const B: usize>(
     x: &CsrMatrix,
-    problems: &[Problem],
+    problems: &[BinaryProblem],
     p: &ModelParams,
     loss: Loss,
 ) -> Vec<Binary> {
@@ -451,15 +418,15 @@ mod tests {
         let third = vec![true, false, false, true, false, true, false, false];
         let weights: Vec<f64> = (0..8).map(|i| 0.5 + i as f64 / 4.0).collect();
         let problems = vec![
-            Problem {
+            BinaryProblem {
                 y: y.clone(),
                 weights: None,
             },
-            Problem {
+            BinaryProblem {
                 y: flipped.clone(),
                 weights: Some(weights.clone()),
             },
-            Problem {
+            BinaryProblem {
                 y: third.clone(),
                 weights: None,
             },
@@ -485,7 +452,7 @@ mod tests {
             fit_binary_weighted(&x, &flipped, Some(&weights), &p).unwrap(),
             fit_many(&x, &problems, &p, Loss::SquaredHinge).unwrap()[1]
         );
-        let short = Problem {
+        let short = BinaryProblem {
             y: third[1..].to_vec(),
             weights: None,
         };
