@@ -394,19 +394,30 @@ impl WordIndex {
         term: impl Fn(u32) -> &'a str,
         max_n: usize,
     ) -> WordIndex {
+        // Terms by number of words (spaces + 1), to size each table once: level k holds a node per
+        // term of more than k + 1 words at most.
+        let mut by_words = vec![0usize; max_n + 1];
+        for id in 0..n_terms as u32 {
+            let spaces = term(id).bytes().filter(|&b| b == b' ').count();
+            by_words[spaces.min(max_n)] += 1;
+        }
         let mut index = WordIndex {
             serial: SERIAL.fetch_add(1, Ordering::Relaxed),
-            words: StrTable::with_capacity(n_terms / 2),
+            words: StrTable::with_capacity(by_words[0].max(n_terms / 4)),
             unigram: Vec::new(),
-            // Each level has at most one node per term: sized so that building never grows it.
-            levels: vec![
-                Level {
-                    nodes: PairTable::with_capacity(n_terms),
+            levels: (1..max_n)
+                .map(|k| Level {
+                    nodes: PairTable::with_capacity(by_words[k..max_n].iter().sum()),
                     ..Level::default()
-                };
-                max_n.saturating_sub(1)
-            ],
+                })
+                .collect(),
         };
+        // The indexable terms and their words, in order. Words and nodes are then interned level by
+        // level, a block of keys at a time (`intern_all`), so that the cache misses of a block's
+        // look-ups overlap: each look-up in these tables, larger than the caches, is a miss.
+        let mut ids: Vec<u32> = Vec::with_capacity(n_terms);
+        let mut lens: Vec<u8> = Vec::with_capacity(n_terms);
+        let mut tokens = Tokens::default();
         let mut pieces: Vec<&str> = Vec::with_capacity(max_n + 1);
         for id in 0..n_terms as u32 {
             let t = term(id);
@@ -418,27 +429,49 @@ impl WordIndex {
             if pieces.len() > max_n || pieces.iter().any(|p| p.is_empty()) {
                 continue;
             }
-            let mut node = NONE;
-            for (k, word) in pieces.iter().enumerate() {
-                let w = index.words.intern(word);
-                if index.unigram.len() < index.words.len() {
-                    index.unigram.push(NONE);
-                }
-                node = match k {
-                    0 => w,
-                    _ => {
-                        let level = &mut index.levels[k - 1];
-                        let node = level.nodes.intern(pair(node, w));
-                        if level.terms.len() < level.nodes.len() {
-                            level.terms.push(NONE);
-                        }
-                        node
+            ids.push(id);
+            lens.push(pieces.len() as u8);
+            pieces.iter().for_each(|p| tokens.push(p));
+        }
+        let mut words = Vec::with_capacity(tokens.keys.len());
+        index.words.intern_all(&tokens, &mut words);
+        drop(tokens);
+        index.unigram = vec![NONE; index.words.len()];
+        // Per indexable term, the offset of its first word in `words`.
+        let starts: Vec<usize> = lens
+            .iter()
+            .scan(0, |at, &n| {
+                let start = *at;
+                *at += n as usize;
+                Some(start)
+            })
+            .collect();
+        // The terms of more than k words (indices into `ids`), and the node of their first k + 1 words.
+        let mut longer: Vec<usize> = (0..ids.len()).collect();
+        let mut nodes: Vec<u32> = starts.iter().map(|&start| words[start]).collect();
+        for k in 0..max_n {
+            if k > 0 {
+                let prefixes = std::mem::take(&mut longer);
+                let mut keys = Vec::with_capacity(prefixes.len());
+                for (&i, &prefix) in prefixes.iter().zip(&nodes) {
+                    if lens[i] as usize > k {
+                        longer.push(i);
+                        keys.push(pair(prefix, words[starts[i] + k]));
                     }
-                };
+                }
+                let level = &mut index.levels[k - 1];
+                nodes.clear();
+                level.nodes.intern_all(&keys, &mut nodes);
+                level.terms = vec![NONE; level.nodes.len()];
             }
-            match pieces.len() {
-                1 => index.unigram[node as usize] = id,
-                n => index.levels[n - 2].terms[node as usize] = id,
+            // Terms of exactly k + 1 words are these nodes.
+            for (&i, &node) in longer.iter().zip(&nodes) {
+                if lens[i] as usize == k + 1 {
+                    match k {
+                        0 => index.unigram[node as usize] = ids[i],
+                        _ => index.levels[k - 1].terms[node as usize] = ids[i],
+                    }
+                }
             }
         }
         // Nodes of the last level exist only for terms of `max_n` words.
