@@ -131,6 +131,19 @@ pub fn fit_many(
     Ok(blocks.into_iter().flatten().collect())
 }
 
+/// What [`solve`] keeps per row, for each of its `B` lanes: the dual variable, the diagonal term and
+/// upper bound that the row's C gives, whether the label is +1 (bit k of `positive`) and whether the row
+/// is shrunk out of the passes (bit k of `shrunk`); and the row's squared norm.
+#[derive(Clone, Copy)]
+struct RowState<const B: usize> {
+    alpha: [f64; B],
+    diag: [f64; B],
+    upper: [f64; B],
+    norm: f64,
+    positive: u8,
+    shrunk: u8,
+}
+
 fn check(x: &CsrMatrix, problems: &[BinaryProblem], p: &ModelParams) -> Result<()> {
     problems.iter().try_for_each(|problem| {
         super::check_binary(x, problem.y.len(), problem.weights.as_deref(), p)
@@ -149,32 +162,39 @@ fn solve<const B: usize>(
     let n = x.nrows();
     let ncols = x.ncols();
 
-    // Each lane's label sign, and from each row's C the diagonal term and upper bound of its dual variable.
-    let mut sign = vec![[0f64; B]; n];
-    let mut diag = vec![[0f64; B]; n];
-    let mut upper = vec![[f64::INFINITY; B]; n];
-    for (k, problem) in problems.iter().enumerate() {
-        for i in 0..n {
-            sign[i][k] = if problem.y[i] { 1.0 } else { -1.0 };
+    // Everything the solver reads and writes per row besides its entries, side by side: one cache line
+    // per row visited rather than one per array.
+    let mut rows = vec![
+        RowState::<B> {
+            alpha: [0.0; B],
+            diag: [0.0; B],
+            upper: [f64::INFINITY; B],
+            norm: 0.0,
+            positive: 0,
+            shrunk: 0,
+        };
+        n
+    ];
+    for (i, (state, r)) in rows.iter_mut().zip(x.rows()).enumerate() {
+        // ‖x̄_i‖², the constant bias feature included.
+        state.norm = r.norm_sq() + 1.0;
+        for (k, problem) in problems.iter().enumerate() {
+            state.positive |= u8::from(problem.y[i]) << k;
             let c = problem.weights.as_ref().map_or(p.c, |w| p.c * w[i]);
             match loss {
-                Loss::SquaredHinge => diag[i][k] = 0.5 / c,
-                Loss::Hinge => upper[i][k] = c,
+                Loss::SquaredHinge => state.diag[k] = 0.5 / c,
+                Loss::Hinge => state.upper[k] = c,
             }
         }
     }
-    // ‖x̄_i‖², the constant bias feature included.
-    let norm: Vec<f64> = x.rows().map(|r| r.norm_sq() + 1.0).collect();
 
     // Row j of `w` holds every lane's weight of feature j. Weights are stored as f32, half the memory of f64
     // and so twice the features in cache (the solver waits on these random reads), and computed with in f64.
     let mut w = vec![[0f32; B]; ncols];
     let mut bias = [0f64; B];
-    let mut alpha = vec![[0f64; B]; n];
-    // Bit k of `shrunk[i]`: row i is dropped from lane k's passes. Bit k of `running`: lane k has not converged.
-    let mut shrunk = vec![0u8; n];
     let mut n_shrunk = [0usize; B];
-    // Computed in u16: with 8 problems, `1u8 << 8` would overflow.
+    // Bit k of `running`: lane k has not converged. Computed in u16: with 8 problems, `1u8 << 8` would
+    // overflow.
     let mut running = ((1u16 << problems.len()) - 1) as u8;
     let mut order: Vec<u32> = (0..n as u32).collect();
     let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
@@ -193,7 +213,8 @@ fn solve<const B: usize>(
 
         for &i in &order {
             let i = i as usize;
-            let lanes = running & !shrunk[i];
+            let state = &mut rows[i];
+            let lanes = running & !state.shrunk;
             if lanes == 0 {
                 continue;
             }
@@ -213,18 +234,26 @@ fn solve<const B: usize>(
                 if lanes & (1 << k) == 0 {
                     continue;
                 }
-                let a = alpha[i][k];
-                let g = sign[i][k] * (dot[k] + bias[k]) - 1.0 + diag[i][k] * a;
+                // Times the label sign: exact, as multiplying by ±1 is.
+                let signed = |v: f64| {
+                    if state.positive & (1 << k) != 0 {
+                        v
+                    } else {
+                        -v
+                    }
+                };
+                let a = state.alpha[k];
+                let g = signed(dot[k] + bias[k]) - 1.0 + state.diag[k] * a;
                 let pg = if a == 0.0 {
                     if g > pg_max_old[k] {
-                        shrunk[i] |= 1 << k;
+                        state.shrunk |= 1 << k;
                         n_shrunk[k] += 1;
                         continue;
                     }
                     g.min(0.0)
-                } else if a >= upper[i][k] {
+                } else if a >= state.upper[k] {
                     if g < pg_min_old[k] {
-                        shrunk[i] |= 1 << k;
+                        state.shrunk |= 1 << k;
                         n_shrunk[k] += 1;
                         continue;
                     }
@@ -237,9 +266,11 @@ fn solve<const B: usize>(
 
                 // A zero projected gradient means the coordinate is already optimal.
                 if pg.abs() > 1e-12 {
-                    let new = (a - g / (norm[i] + diag[i][k])).max(0.0).min(upper[i][k]);
-                    alpha[i][k] = new;
-                    step[k] = (new - a) * sign[i][k];
+                    let new = (a - g / (state.norm + state.diag[k]))
+                        .max(0.0)
+                        .min(state.upper[k]);
+                    state.alpha[k] = new;
+                    step[k] = signed(new - a);
                     moved = true;
                 }
             }
@@ -266,7 +297,7 @@ fn solve<const B: usize>(
                     running &= !(1 << k);
                 } else {
                     // The shrunk problem has converged: check every coordinate again before stopping.
-                    shrunk.iter_mut().for_each(|s| *s &= !(1 << k));
+                    rows.iter_mut().for_each(|r| r.shrunk &= !(1 << k));
                     n_shrunk[k] = 0;
                     pg_max_old[k] = f64::INFINITY;
                     pg_min_old[k] = f64::NEG_INFINITY;
