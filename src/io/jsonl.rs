@@ -10,6 +10,7 @@
 use super::text::{Lines, NON_EMPTY_LABEL, nul_chars_to_space};
 use super::{Document, LabelValue, ReadOptions, ReadReport};
 use crate::error::{Error, Result};
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -53,29 +54,11 @@ pub fn read_from(
 }
 
 fn parse_line(text: &str, line: usize, path: &Path, options: &ReadOptions) -> Result<Document> {
-    let parse_error = |message: String| Error::Parse {
-        path: path.to_path_buf(),
-        line,
-        message,
-    };
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        // serde_json counts lines within the parsed string, always 1 here: keep only the column.
-        let message = e.to_string();
-        let message = match message.rfind(" at line ") {
-            Some(at) => format!("{} (column {})", &message[..at], e.column()),
-            None => message,
-        };
-        parse_error(format!("invalid JSON: {message}"))
-    })?;
-    let mut object = match value {
-        Value::Object(object) => object,
-        other => {
-            return Err(parse_error(format!(
-                "expected a JSON object such as {{\"{}\": \"...\"}}, found {}",
-                options.text_field,
-                describe(&other)
-            )));
-        }
+    // Only the fields the document needs are built; the others are checked and skipped. A line this
+    // refuses is parsed again whole, to say what is wrong with it.
+    let mut object = match wanted_fields(text, options) {
+        Ok(object) => object,
+        Err(_) => whole_object(text, line, path, options)?,
     };
     // Labels first: the text is then moved out of the object, and a field may be both.
     let labels = options
@@ -90,6 +73,101 @@ fn parse_line(text: &str, line: usize, path: &Path, options: &ReadOptions) -> Re
         line,
         labels,
     })
+}
+
+/// Every field of the JSON object `text`, or the error that says why it is not one.
+fn whole_object(
+    text: &str,
+    line: usize,
+    path: &Path,
+    options: &ReadOptions,
+) -> Result<Map<String, Value>> {
+    let parse_error = |message: String| Error::Parse {
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        // serde_json counts lines within the parsed string, always 1 here: keep only the column.
+        let message = e.to_string();
+        let message = match message.rfind(" at line ") {
+            Some(at) => format!("{} (column {})", &message[..at], e.column()),
+            None => message,
+        };
+        parse_error(format!("invalid JSON: {message}"))
+    })?;
+    match value {
+        Value::Object(object) => Ok(object),
+        other => Err(parse_error(format!(
+            "expected a JSON object such as {{\"{}\": \"...\"}}, found {}",
+            options.text_field,
+            describe(&other)
+        ))),
+    }
+}
+
+/// The text field and the label fields of the JSON object `text`, the others skipped without being
+/// built; as `serde_json::from_str::<Value>` would give them (for a key given twice, the last value).
+/// An error for anything but a well-formed JSON object.
+fn wanted_fields(text: &str, options: &ReadOptions) -> serde_json::Result<Map<String, Value>> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let object = de.deserialize_map(WantedFields(options))?;
+    de.end()?;
+    Ok(object)
+}
+
+struct WantedFields<'a>(&'a ReadOptions);
+
+impl WantedFields<'_> {
+    fn wants(&self, key: &str) -> bool {
+        key == self.0.text_field || self.0.label_fields.iter().any(|f| f == key)
+    }
+}
+
+impl<'de> Visitor<'de> for WantedFields<'_> {
+    type Value = Map<String, Value>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<KeyText<'de>>()? {
+            let key: &str = &key.0;
+            if self.wants(key) {
+                object.insert(key.to_owned(), map.next_value::<Value>()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(object)
+    }
+}
+
+/// A key, borrowed from the line when it holds no escape.
+struct KeyText<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for KeyText<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Key;
+        impl<'de> Visitor<'de> for Key {
+            type Value = KeyText<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> std::result::Result<Self::Value, E> {
+                Ok(KeyText(s.into()))
+            }
+            fn visit_str<E>(self, s: &str) -> std::result::Result<Self::Value, E> {
+                Ok(KeyText(s.to_owned().into()))
+            }
+        }
+        d.deserialize_str(Key)
+    }
 }
 
 fn take_text(
@@ -199,6 +277,44 @@ mod tests {
         let dir = TempDir::new().expect("temp dir");
         let path = write(dir.path(), "c.jsonl", content);
         collect(&path, opts)
+    }
+
+    #[test]
+    fn skipping_unwanted_fields_gives_the_fields_of_a_whole_parse() {
+        let opts = options("text", &["label", "tags"]);
+        let lines = [
+            r#"{"id": 1, "text": "a", "label": "x", "tags": ["p", 2, true]}"#,
+            r#"{"nested": {"text": "inner", "a": [1, {"b": null}]}, "text": "outer", "label": 3.50}"#,
+            r#"{"te\u0078t": "escaped key", "label": "y", "label": "last wins", "x": "\"text\""}"#,
+            r#"{"text": "", "label": null, "tags": [], "n": -1e300, "s": "\ud83d\ude00"}"#,
+            r#"  {"label": false, "text": "\u0000 nul"}  "#,
+            r#"{}"#,
+        ];
+        for line in lines {
+            let whole = whole_object(line, 1, Path::new("t"), &opts).expect("an object");
+            let wanted: Map<String, Value> = whole
+                .into_iter()
+                .filter(|(k, _)| ["text", "label", "tags"].contains(&k.as_str()))
+                .collect();
+            assert_eq!(
+                wanted_fields(line, &opts).expect("parses"),
+                wanted,
+                "{line}"
+            );
+        }
+        for bad in [
+            r#"{"text": "a",}"#,
+            r#"["text"]"#,
+            r#"{"text": "a"} x"#,
+            "\"s\"",
+            "{",
+        ] {
+            assert!(wanted_fields(bad, &opts).is_err(), "{bad}");
+            assert!(
+                whole_object(bad, 1, Path::new("t"), &opts).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
