@@ -411,6 +411,8 @@ pub struct Scratch {
     pub(crate) doc_tokens: crate::grams::Tokens,
     pub(crate) word_ids: Vec<u32>,
     pub(crate) nodes: Vec<u32>,
+    /// The count of each distinct term of a document.
+    pub(crate) runs: Vec<u32>,
 }
 
 /// Buffers of stage 6.

@@ -1168,16 +1168,31 @@ impl TfidfVectorizer {
         }
         indices.sort_unstable();
         // Run-length encode in place: `kept` entries of `indices` are final.
+        let runs = &mut scratch.runs;
+        runs.clear();
         let (mut kept, mut i) = (0, 0);
         while i < indices.len() {
             let id = indices[i];
             let run = indices[i..].iter().take_while(|&&j| j == id).count();
             indices[kept] = id;
-            values.push(self.weight(id, run));
+            runs.push(run as u32);
             kept += 1;
             i += run;
         }
         indices.truncate(kept);
+        // The terms' IDF are read first, on their own: these reads are cache misses, and independent
+        // ones overlap, where between the logarithms of `weight` they would wait one by one.
+        std::hint::black_box(
+            indices
+                .iter()
+                .fold(0, |acc, &id| acc ^ self.idf[id as usize].to_bits()),
+        );
+        values.extend(
+            indices
+                .iter()
+                .zip(runs.iter())
+                .map(|(&id, &run)| self.weight(id, run as usize)),
+        );
         self.normalize(values);
     }
 
@@ -1292,6 +1307,12 @@ impl TfidfVectorizer {
                     .filter(|&p| p >> 32 != u32::MAX as u64),
             );
             pairs.sort_unstable();
+            // The IDF first, on their own (see `transform_one`).
+            std::hint::black_box(
+                pairs
+                    .iter()
+                    .fold(0, |acc, &p| acc ^ self.idf[(p >> 32) as usize].to_bits()),
+            );
             let start = end;
             end += pairs.len();
             for ((&p, index), value) in pairs
