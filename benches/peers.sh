@@ -26,7 +26,7 @@ fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
   "scikit-learn${SKLEARN_VERSION:+==$SKLEARN_VERSION}" "fasttext-numpy2${FASTTEXT_VERSION:+==$FASTTEXT_VERSION}"
 
-(cd "$root" && cargo build --release --quiet)
+(cd "$root" && cargo build --release --quiet --bin detente --example vectorize_speed)
 mkdir -p "$root/target/peers"
 "$venv/bin/python" -m pip freeze --disable-pip-version-check > "$root/target/peers/requirements.txt"
 
