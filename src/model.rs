@@ -15,7 +15,7 @@ use crate::sparse::{CsrMatrix, SparseRow};
 use crate::tfidf::{TfidfParams, TfidfVectorizer};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Labeled documents gathered from one or more inputs, ready for training or evaluation.
@@ -331,15 +331,16 @@ impl Model {
         options: &TrainOptions,
         observe: &mut dyn FnMut(TrainStep<'_>),
     ) -> Result<Model> {
-        Model::check_training(corpus, options)?;
+        let targets = Model::checked_targets(corpus, options)?;
         observe(TrainStep::Vectorizing {
             documents: corpus.len(),
         });
         let (vectorizer, x) = fit_vectorizer(corpus, options)?;
-        let heads = corpus.label_fields.len();
-        let heads = (0..heads)
-            .map(|index| {
-                let targets = HeadTargets::new(corpus, index)?;
+        let heads = targets.len();
+        let heads = targets
+            .into_iter()
+            .enumerate()
+            .map(|(index, targets)| {
                 observe(TrainStep::Fitting {
                     head: &targets.name,
                     index,
@@ -367,6 +368,11 @@ impl Model {
     /// label field with a single class, bad parameters, a per-head algorithm for an unknown head, and
     /// class weights for labels that no head has.
     pub fn check_training(corpus: &Corpus, options: &TrainOptions) -> Result<()> {
+        Model::checked_targets(corpus, options).map(|_| ())
+    }
+
+    /// [`Model::check_training`], giving each head's targets when everything is in order.
+    fn checked_targets(corpus: &Corpus, options: &TrainOptions) -> Result<Vec<HeadTargets>> {
         if corpus.is_empty() {
             return Err(Error::EmptyCorpus {
                 path: PathBuf::from(
@@ -420,7 +426,7 @@ impl Model {
                 format!("a label of the training data ({})", known.join("; ")),
             ));
         }
-        Ok(())
+        Ok(targets)
     }
 
     /// Records the parameter search that chose this model's settings.
@@ -702,14 +708,14 @@ impl HeadTargets {
     fn new(corpus: &Corpus, f: usize) -> Result<HeadTargets> {
         let name = corpus.label_fields[f].clone();
         let multi_label = corpus.field_is_multi_label(f);
-        let labels: Vec<String> = corpus
+        let distinct: HashSet<&str> = corpus
             .field_labels(f)
             .flatten()
             .flatten()
-            .cloned()
-            .collect::<BTreeSet<_>>()
-            .into_iter()
+            .map(String::as_str)
             .collect();
+        let mut labels: Vec<String> = distinct.into_iter().map(str::to_owned).collect();
+        labels.sort_unstable();
         if labels.len() < 2 {
             return Err(Error::SingleClass {
                 head: name,
@@ -719,7 +725,7 @@ impl HeadTargets {
                     .unwrap_or_else(|| "no labels at all".into()),
             });
         }
-        let index: BTreeMap<&str, u32> = labels
+        let index: HashMap<&str, u32> = labels
             .iter()
             .enumerate()
             .map(|(k, l)| (l.as_str(), k as u32))
