@@ -394,24 +394,6 @@ impl WordIndex {
         term: impl Fn(u32) -> &'a str,
         max_n: usize,
     ) -> WordIndex {
-        // Terms by number of words (spaces + 1), to size each table once: level k holds a node per
-        // term of more than k + 1 words at most.
-        let mut by_words = vec![0usize; max_n + 1];
-        for id in 0..n_terms as u32 {
-            let spaces = term(id).bytes().filter(|&b| b == b' ').count();
-            by_words[spaces.min(max_n)] += 1;
-        }
-        let mut index = WordIndex {
-            serial: SERIAL.fetch_add(1, Ordering::Relaxed),
-            words: StrTable::with_capacity(by_words[0].max(n_terms / 4)),
-            unigram: Vec::new(),
-            levels: (1..max_n)
-                .map(|k| Level {
-                    nodes: PairTable::with_capacity(by_words[k..max_n].iter().sum()),
-                    ..Level::default()
-                })
-                .collect(),
-        };
         // The indexable terms and their words, in order. Words and nodes are then interned level by
         // level, a block of keys at a time (`intern_all`), so that the cache misses of a block's
         // look-ups overlap: each look-up in these tables, larger than the caches, is a miss.
@@ -433,6 +415,20 @@ impl WordIndex {
             lens.push(pieces.len() as u8);
             pieces.iter().for_each(|p| tokens.push(p));
         }
+        // Each table sized once: level k holds at most a node per term of more than k + 1 words, and there
+        // are at least as many words as one-word terms.
+        let longer_than = |k: usize| lens.iter().filter(|&&n| n as usize > k).count();
+        let mut index = WordIndex {
+            serial: SERIAL.fetch_add(1, Ordering::Relaxed),
+            words: StrTable::with_capacity((ids.len() - longer_than(1)).max(n_terms / 4)),
+            unigram: Vec::new(),
+            levels: (1..max_n)
+                .map(|k| Level {
+                    nodes: PairTable::with_capacity(longer_than(k)),
+                    ..Level::default()
+                })
+                .collect(),
+        };
         let mut words = Vec::with_capacity(tokens.keys.len());
         index.words.intern_all(&tokens, &mut words);
         drop(tokens);

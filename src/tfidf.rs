@@ -1180,13 +1180,7 @@ impl TfidfVectorizer {
             i += run;
         }
         indices.truncate(kept);
-        // The terms' IDF are read first, on their own: these reads are cache misses, and independent
-        // ones overlap, where between the logarithms of `weight` they would wait one by one.
-        std::hint::black_box(
-            indices
-                .iter()
-                .fold(0, |acc, &id| acc ^ self.idf[id as usize].to_bits()),
-        );
+        self.touch_idf(indices.iter().copied());
         values.extend(
             indices
                 .iter()
@@ -1307,12 +1301,7 @@ impl TfidfVectorizer {
                     .filter(|&p| p >> 32 != u32::MAX as u64),
             );
             pairs.sort_unstable();
-            // The IDF first, on their own (see `transform_one`).
-            std::hint::black_box(
-                pairs
-                    .iter()
-                    .fold(0, |acc, &p| acc ^ self.idf[(p >> 32) as usize].to_bits()),
-            );
+            self.touch_idf(pairs.iter().map(|&p| (p >> 32) as u32));
             let start = end;
             end += pairs.len();
             for ((&p, index), value) in pairs
@@ -1328,6 +1317,13 @@ impl TfidfVectorizer {
             *row_end = end;
         }
         debug_assert_eq!(end, indices.len());
+    }
+
+    /// Reads the IDF of the terms `ids` ahead of [`Self::weight`]: these reads are cache misses, and
+    /// independent ones overlap, where between the logarithms of `weight` they would wait one by one.
+    #[inline]
+    fn touch_idf(&self, ids: impl Iterator<Item = u32>) {
+        std::hint::black_box(ids.fold(0, |acc, id| acc ^ self.idf[id as usize].to_bits()));
     }
 
     #[inline]

@@ -483,7 +483,7 @@ impl ModelParams {
                     let (y, weights) = (&problem.y[..], problem.weights.as_deref());
                     match algorithm {
                         Algorithm::LogReg => logistic::fit_binary_weighted(x, y, weights, self),
-                        Algorithm::Svm => svm::fit_binary_weighted(x, y, weights, self),
+                        Algorithm::Svm => unreachable!("svm fits its problems together, above"),
                         Algorithm::Nb => Ok(naive_bayes::fit_binary(x, y, self.alpha, false)),
                         Algorithm::Cnb => Ok(naive_bayes::fit_binary(x, y, self.alpha, true)),
                         Algorithm::LinfaLogistic => linfa_ref::fit_binary(x, y, self),
