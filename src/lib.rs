@@ -57,6 +57,7 @@ pub mod explain;
 pub mod format;
 mod grams;
 pub mod io;
+pub mod memory;
 pub mod metrics;
 pub mod model;
 pub mod models;

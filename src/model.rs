@@ -335,7 +335,44 @@ impl Model {
         observe(TrainStep::Vectorizing {
             documents: corpus.len(),
         });
-        let (vectorizer, x) = fit_vectorizer(corpus, options)?;
+        let fitted = fit_vectorizer(corpus, options)?;
+        let (sources, documents) = (corpus.sources.clone(), corpus.len());
+        Model::fit_heads_observed(targets, fitted, sources, documents, options, observe)
+    }
+
+    /// [`Model::train_observed`] on a corpus it consumes, with the same result: the texts and labels are
+    /// freed as soon as they have served (the labels once each head's targets are collected, the texts once
+    /// their terms are counted), so that training never holds them beside the TF-IDF matrix. `detente
+    /// train` uses it.
+    pub fn train_owned(
+        corpus: Corpus,
+        options: &TrainOptions,
+        observe: &mut dyn FnMut(TrainStep<'_>),
+    ) -> Result<Model> {
+        let targets = Model::checked_targets(&corpus, options)?;
+        let documents = corpus.len();
+        observe(TrainStep::Vectorizing { documents });
+        let Corpus {
+            texts,
+            labels,
+            sources,
+            ..
+        } = corpus;
+        drop(labels);
+        let analyzer = Analyzer::new(options.analyzer.clone())?;
+        let fitted = options.tfidf.fit_transform_owned(analyzer, texts)?;
+        Model::fit_heads_observed(targets, fitted, sources, documents, options, observe)
+    }
+
+    /// The model of a fitted vectorizer and its training matrix: one head per target, fitted in order.
+    fn fit_heads_observed(
+        targets: Vec<HeadTargets>,
+        (vectorizer, x): (TfidfVectorizer, CsrMatrix),
+        sources: Vec<Source>,
+        documents: usize,
+        options: &TrainOptions,
+        observe: &mut dyn FnMut(TrainStep<'_>),
+    ) -> Result<Model> {
         let heads = targets.len();
         let heads = targets
             .into_iter()
@@ -355,9 +392,9 @@ impl Model {
             metadata: Metadata {
                 detente_version: env!("CARGO_PKG_VERSION").into(),
                 created_unix: options.created_unix,
-                sources: corpus.sources.clone(),
+                sources,
                 text_field: options.text_field.clone(),
-                documents: corpus.len(),
+                documents,
                 params: options.model.clone(),
                 search: None,
             },

@@ -191,6 +191,30 @@ impl TfidfParams {
         analyzer: Analyzer,
         texts: &[&str],
     ) -> Result<(TfidfVectorizer, CsrMatrix)> {
+        let counted = self.count(&analyzer, texts)?;
+        self.finish(analyzer, counted)
+    }
+
+    /// [`fit_transform`](Self::fit_transform) on texts it owns, with the same result: the texts are freed
+    /// once their terms are counted, and handed back to the system with the counting's tables
+    /// ([`crate::memory::release`]) before the vocabulary and the matrix are built, so that the matrix
+    /// never comes on top of them.
+    pub fn fit_transform_owned(
+        &self,
+        analyzer: Analyzer,
+        texts: Vec<String>,
+    ) -> Result<(TfidfVectorizer, CsrMatrix)> {
+        let counted = {
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            self.count(&analyzer, &refs)?
+        };
+        drop(texts);
+        crate::memory::release();
+        self.finish(analyzer, counted)
+    }
+
+    /// Checks the parameters against the number of documents and counts every text's terms.
+    fn count(&self, analyzer: &Analyzer, texts: &[&str]) -> Result<Fitting> {
         self.check()?;
         let n_docs = texts.len();
         if n_docs == 0 {
@@ -212,28 +236,43 @@ impl TfidfParams {
             ));
         }
 
-        let Counted {
-            all,
-            df,
-            total,
-            rows,
-            distinct,
-        } = match count_words(
-            &analyzer,
+        let counted = match count_words(
+            analyzer,
             texts,
             (min_docs, max_docs),
             self.max_features.is_some(),
         ) {
             Some(counted) => counted,
-            None => count_strings(&analyzer, texts),
+            None => count_strings(analyzer, texts),
         };
-        if distinct == 0 {
+        if counted.distinct == 0 {
             return Err(Error::param(
                 "documents",
                 format!("{n_docs} documents"),
                 "at least one term: the documents are empty, or hold only punctuation or stop words",
             ));
         }
+        Ok(Fitting {
+            counted,
+            n_docs,
+            bounds: (min_docs, max_docs),
+        })
+    }
+
+    /// Builds the vocabulary, IDF and training matrix from a fit's counts.
+    fn finish(&self, analyzer: Analyzer, fitting: Fitting) -> Result<(TfidfVectorizer, CsrMatrix)> {
+        let Fitting {
+            counted:
+                Counted {
+                    all,
+                    df,
+                    total,
+                    rows,
+                    ..
+                },
+            n_docs,
+            bounds: (min_docs, max_docs),
+        } = fitting;
 
         let mut kept: Vec<u32> = (0..df.len() as u32)
             .filter(|&t| (min_docs..=max_docs).contains(&(df[t as usize] as f64)))
@@ -326,8 +365,19 @@ impl TfidfParams {
                 vectorizer.chunk_rows(&rows, &tmp_to_id, ends, indices, values)
             },
         );
+        // The chunks' counts, freed one by one as the matrix was filled, as large as the matrix: what
+        // comes next (fitting a model on it) should not find them still held.
+        crate::memory::release();
         Ok((vectorizer, matrix))
     }
+}
+
+/// A fit between counting and building: the counts, the number of documents and the document-frequency
+/// bounds in documents.
+struct Fitting {
+    counted: Counted,
+    n_docs: usize,
+    bounds: (f64, f64),
 }
 
 /// The terms of a fit with their counts: provisional ("tmp") ids index `all` (their strings), `df` and
@@ -1772,6 +1822,41 @@ mod tests {
         assert_eq!(m1, m4);
         assert_eq!(t1, t4);
         assert_eq!(m1, t1);
+    }
+
+    #[test]
+    fn a_fit_on_owned_texts_is_the_fit_on_borrowed_ones() {
+        let corpus = synthetic_corpus(2 * FIT_CHUNK + 3);
+        let texts: Vec<&str> = corpus.iter().map(String::as_str).collect();
+        let params = TfidfParams {
+            min_df: DocFreq::Count(2),
+            sublinear_tf: true,
+            ..TfidfParams::default()
+        };
+        for char_ngrams in [None, Some((2, 3))] {
+            let config = AnalyzerConfig {
+                word_ngrams: 3,
+                char_ngrams,
+                ..AnalyzerConfig::default()
+            };
+            let borrowed = fit(&params, config.clone(), &texts);
+            let owned = params
+                .fit_transform_owned(Analyzer::new(config).unwrap(), corpus.clone())
+                .unwrap();
+            assert_eq!(borrowed, owned, "{char_ngrams:?}");
+        }
+        // The same refusals.
+        let analyzer = || Analyzer::new(AnalyzerConfig::default()).unwrap();
+        let empty = params.fit_transform_owned(analyzer(), vec!["?!".into(), String::new()]);
+        let err = empty.unwrap_err().to_string();
+        assert!(err.contains("at least one term"), "{err}");
+        assert_eq!(
+            err,
+            params
+                .fit_transform(analyzer(), &["?!", ""])
+                .unwrap_err()
+                .to_string()
+        );
     }
 
     #[test]

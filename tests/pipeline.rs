@@ -1,7 +1,7 @@
 //! Library-level tests of the whole pipeline on the news fixture.
 
 use detente::analyzer::AnalyzerConfig;
-use detente::io::ReadOptions;
+use detente::io::{LabelValue, ReadOptions};
 use detente::model::{Corpus, Model, TrainOptions};
 use detente::models::{Algorithm, ModelParams};
 use detente::tfidf::{DocFreq, TfidfParams};
@@ -77,6 +77,42 @@ fn model_bytes_do_not_depend_on_the_number_of_threads() {
         };
         assert_eq!(bytes_with(1), bytes_with(3), "{algorithm}");
     }
+}
+
+#[test]
+fn a_consumed_corpus_trains_the_model_of_a_borrowed_one() {
+    let corpus = corpus();
+    for algorithm in Algorithm::ALL {
+        let options = options(algorithm);
+        let borrowed = Model::train(&corpus, &options).unwrap();
+        let mut steps = Vec::new();
+        let owned = Model::train_owned(corpus.clone(), &options, &mut |step| {
+            steps.push(format!("{step:?}"))
+        })
+        .unwrap();
+        assert_eq!(
+            borrowed.to_bytes().unwrap(),
+            owned.to_bytes().unwrap(),
+            "{algorithm}"
+        );
+        assert_eq!(steps.len(), 1 + corpus.label_fields.len(), "{steps:?}");
+    }
+    // What it refuses, it refuses before vectorizing, with the same error.
+    let mut single = corpus.clone();
+    single.label_fields.truncate(1);
+    single.labels = single
+        .labels
+        .iter()
+        .map(|_| vec![LabelValue::One("x".into())])
+        .collect();
+    let options = options(Algorithm::Svm);
+    let mut steps = 0;
+    let refused = Model::train_owned(single.clone(), &options, &mut |_| steps += 1).unwrap_err();
+    assert_eq!(steps, 0);
+    assert_eq!(
+        refused.to_string(),
+        Model::train(&single, &options).unwrap_err().to_string()
+    );
 }
 
 #[test]

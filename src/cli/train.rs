@@ -32,9 +32,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
         .context("--output is required: where to write the model")?;
     let started = Instant::now();
     let corpus = read_corpus(&args)?;
+    let documents = corpus.len();
     let model = if grid.is_empty() {
         let training = Progress::new(args.quiet).spinner("training", false);
-        let model = Model::train_observed(&corpus, &options, &mut |step| {
+        let model = Model::train_owned(corpus, &options, &mut |step| {
             training.stage(step_message(step, &options))
         })?;
         drop(training);
@@ -63,7 +64,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             let mut err = std::io::stderr().lock();
             let _ = super::cv::write_search_table(&mut err, &outcome.record, "");
         }
-        Model::train(&corpus, &outcome.options)?.with_search(outcome.record)
+        Model::train_owned(corpus, &outcome.options, &mut |_| {})?.with_search(outcome.record)
     };
     for head in model.heads() {
         status(
@@ -86,7 +87,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         format_args!(
             "trained {} on {} documents, {} features, in {:.1}s; wrote {}",
             options.model.algorithm,
-            corpus.len(),
+            documents,
             model.vectorizer().vocabulary_size(),
             started.elapsed().as_secs_f64(),
             output.display()

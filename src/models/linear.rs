@@ -112,7 +112,7 @@ impl LinearModel {
 
 impl LinearModel {
     /// Builds a model from one `(weights, intercept)` pair per output. All weight vectors have the same length.
-    pub fn from_rows(rows: Vec<(Vec<f64>, f64)>, link: Link) -> Self {
+    pub fn from_rows<W: Weight>(rows: Vec<(Vec<W>, f64)>, link: Link) -> Self {
         let n_outputs = rows.len();
         let n_features = rows.first().map_or(0, |(w, _)| w.len());
         assert!(
@@ -126,7 +126,7 @@ impl LinearModel {
             .enumerate()
             .for_each(|(j, row)| {
                 for (slot, (w, _)) in row.iter_mut().zip(&rows) {
-                    *slot = w[j] as f32;
+                    *slot = w[j].to_f32();
                 }
             });
         let intercepts = rows.iter().map(|&(_, b)| b as f32).collect();
@@ -228,6 +228,26 @@ impl LinearModel {
 
 /// Feature-major `dense` weights as stored: unchanged with an empty row map, or without their all-zero
 /// rows and with a row map when that takes fewer bytes.
+/// A weight as a solver gives it, stored as `f32` in a [`LinearModel`].
+pub trait Weight: Copy + Send + Sync {
+    fn to_f32(self) -> f32;
+}
+
+impl Weight for f64 {
+    #[inline]
+    fn to_f32(self) -> f32 {
+        self as f32
+    }
+}
+
+/// For solvers that compute in `f32` (svm): their weights go into the model without a wider copy.
+impl Weight for f32 {
+    #[inline]
+    fn to_f32(self) -> f32 {
+        self
+    }
+}
+
 fn compact(dense: Vec<f32>, n_outputs: usize) -> (Vec<f32>, Vec<u32>) {
     if n_outputs == 0 {
         return (dense, Vec::new());

@@ -475,22 +475,23 @@ impl ModelParams {
         problems: &[BinaryProblem],
         link: Link,
     ) -> Result<LinearModel> {
-        let per_class = match self.algorithm {
-            Algorithm::Svm => svm::fit_many(x, problems, self, svm::Loss::SquaredHinge)?,
-            algorithm => problems
-                .par_iter()
-                .map(|problem| {
-                    let (y, weights) = (&problem.y[..], problem.weights.as_deref());
-                    match algorithm {
-                        Algorithm::LogReg => logistic::fit_binary_weighted(x, y, weights, self),
-                        Algorithm::Svm => unreachable!("svm fits its problems together, above"),
-                        Algorithm::Nb => Ok(naive_bayes::fit_binary(x, y, self.alpha, false)),
-                        Algorithm::Cnb => Ok(naive_bayes::fit_binary(x, y, self.alpha, true)),
-                        Algorithm::LinfaLogistic => linfa_ref::fit_binary(x, y, self),
-                    }
-                })
-                .collect::<Result<Vec<Binary>>>()?,
-        };
+        if self.algorithm == Algorithm::Svm {
+            let per_class = svm::fit_many_f32(x, problems, self, svm::Loss::SquaredHinge)?;
+            return Ok(LinearModel::from_rows(per_class, link));
+        }
+        let per_class = problems
+            .par_iter()
+            .map(|problem| {
+                let (y, weights) = (&problem.y[..], problem.weights.as_deref());
+                match self.algorithm {
+                    Algorithm::LogReg => logistic::fit_binary_weighted(x, y, weights, self),
+                    Algorithm::Svm => unreachable!("svm fits its problems together, above"),
+                    Algorithm::Nb => Ok(naive_bayes::fit_binary(x, y, self.alpha, false)),
+                    Algorithm::Cnb => Ok(naive_bayes::fit_binary(x, y, self.alpha, true)),
+                    Algorithm::LinfaLogistic => linfa_ref::fit_binary(x, y, self),
+                }
+            })
+            .collect::<Result<Vec<Binary>>>()?;
         Ok(LinearModel::from_rows(per_class, link))
     }
 }
@@ -713,5 +714,33 @@ mod tests {
             let predicted: Array1<usize> = Predict::predict(&model, &dataset);
             assert_eq!(predicted, dataset.targets, "{algorithm}");
         }
+    }
+
+    #[test]
+    fn svm_one_vs_rest_is_the_model_of_its_widened_weights() {
+        // The f32 weights that one_vs_rest hands to the model directly are the f64 ones fit_many gives,
+        // narrowed: the same model either way.
+        let x = CsrMatrix::from_dense(&array![
+            [1.0, 0.0, 0.5, 0.0],
+            [0.75, 0.25, 0.0, 0.0],
+            [0.0, 1.0, 0.0, 0.5],
+            [0.0, 0.5, 0.25, 1.0],
+            [0.5, 0.5, 0.0, 0.0],
+            [0.0, 0.0, 1.0, 0.25],
+            [1.0, 0.0, 0.0, 1.0],
+            [0.25, 0.0, 0.75, 0.0],
+        ]);
+        let y = [0u32, 0, 1, 1, 2, 2, 1, 0];
+        let p = ModelParams::new(Algorithm::Svm).tol(1e-3);
+        let problems: Vec<BinaryProblem> = (0..3)
+            .map(|c| BinaryProblem {
+                y: y.iter().map(|&k| k == c).collect(),
+                weights: None,
+            })
+            .collect();
+        let widened = svm::fit_many(&x, &problems, &p, svm::Loss::SquaredHinge).unwrap();
+        assert!(widened.iter().all(|(w, _)| w.iter().any(|&v| v != 0.0)));
+        let model = p.fit_multiclass(&x, &y, &names(&["a", "b", "c"])).unwrap();
+        assert_eq!(model, LinearModel::from_rows(widened, Link::Margin));
     }
 }
