@@ -61,6 +61,7 @@ use crate::sparse::CsrMatrix;
 use rayon::prelude::*;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
+use std::ops::Range;
 use std::str::FromStr;
 use std::sync::{LazyLock, OnceLock};
 
@@ -191,30 +192,26 @@ impl TfidfParams {
         analyzer: Analyzer,
         texts: &[&str],
     ) -> Result<(TfidfVectorizer, CsrMatrix)> {
-        let counted = self.count(&analyzer, texts)?;
+        let counted = self.count(&analyzer, &mut FitTexts::Borrowed(texts))?;
         self.finish(analyzer, counted)
     }
 
-    /// [`fit_transform`](Self::fit_transform) on texts it owns, with the same result: the texts are freed
-    /// once their terms are counted, and handed back to the system with the counting's tables
-    /// ([`crate::memory::release`]) before the vocabulary and the matrix are built, so that the matrix
-    /// never comes on top of them.
+    /// [`fit_transform`](Self::fit_transform) on texts it owns, with the same result: each batch of
+    /// texts is freed as soon as its terms are counted, so that the texts and the counts are never all
+    /// held together, and what counting freed is handed back to the system
+    /// ([`crate::memory::release`]) before the vocabulary and the matrix are built.
     pub fn fit_transform_owned(
         &self,
         analyzer: Analyzer,
         texts: Vec<String>,
     ) -> Result<(TfidfVectorizer, CsrMatrix)> {
-        let counted = {
-            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-            self.count(&analyzer, &refs)?
-        };
-        drop(texts);
+        let counted = self.count(&analyzer, &mut FitTexts::Owned(texts))?;
         crate::memory::release();
         self.finish(analyzer, counted)
     }
 
     /// Checks the parameters against the number of documents and counts every text's terms.
-    fn count(&self, analyzer: &Analyzer, texts: &[&str]) -> Result<Fitting> {
+    fn count(&self, analyzer: &Analyzer, texts: &mut FitTexts<'_>) -> Result<Fitting> {
         self.check()?;
         let n_docs = texts.len();
         if n_docs == 0 {
@@ -236,15 +233,12 @@ impl TfidfParams {
             ));
         }
 
-        let counted = match count_words(
+        let counted = count_words(
             analyzer,
             texts,
             (min_docs, max_docs),
             self.max_features.is_some(),
-        ) {
-            Some(counted) => counted,
-            None => count_strings(analyzer, texts),
-        };
+        );
         if counted.distinct == 0 {
             return Err(Error::param(
                 "documents",
@@ -372,6 +366,37 @@ impl TfidfParams {
     }
 }
 
+/// The texts of a fit: borrowed, or owned and freed a batch at a time once counted.
+enum FitTexts<'a> {
+    Borrowed(&'a [&'a str]),
+    Owned(Vec<String>),
+}
+
+impl FitTexts<'_> {
+    fn len(&self) -> usize {
+        match self {
+            FitTexts::Borrowed(texts) => texts.len(),
+            FitTexts::Owned(texts) => texts.len(),
+        }
+    }
+
+    fn batch(&self, range: Range<usize>) -> Vec<&str> {
+        match self {
+            FitTexts::Borrowed(texts) => texts[range].to_vec(),
+            FitTexts::Owned(texts) => texts[range].iter().map(String::as_str).collect(),
+        }
+    }
+
+    /// Frees the texts of `range` if they are owned; they are not read again.
+    fn release(&mut self, range: Range<usize>) {
+        if let FitTexts::Owned(texts) = self {
+            texts[range]
+                .iter_mut()
+                .for_each(|text| *text = String::new());
+        }
+    }
+}
+
 /// A fit between counting and building: the counts, the number of documents and the document-frequency
 /// bounds in documents.
 struct Fitting {
@@ -391,6 +416,9 @@ struct Counted {
     rows: Vec<Rows>,
     // Distinct terms seen, including those left out.
     distinct: usize,
+    // Counted by string ([`count_strings`]), at least from some batch on, rather than by integer keys.
+    #[cfg_attr(not(test), allow(dead_code))]
+    by_string: bool,
 }
 
 /// A fitting chunk's documents as rows of (tmp id or `u32::MAX` for a dropped term, count).
@@ -401,17 +429,36 @@ struct Rows {
     counts: Vec<u32>,
 }
 
-/// Counts every term by its string: each chunk interns its terms, then the chunks are merged in order.
-/// The general path; [`count_words`] gives the same counts faster when it applies.
-fn count_strings(analyzer: &Analyzer, texts: &[&str]) -> Counted {
-    let mut chunks: Vec<ChunkCounts> = texts
-        .par_chunks(FIT_CHUNK)
-        .map_init(Scratch::default, |scratch, chunk| {
-            count_chunk(analyzer, chunk, scratch, |analyzer, text, scratch, emit| {
-                analyzer.for_each_term(text, scratch, emit)
+/// Counts the terms of `texts[start..]` by string, a batch of `batch_docs` at a time (each chunk of a
+/// batch interns its terms; owned texts are freed once their batch is counted), after `chunks`, the
+/// string counts of `texts[..start]`; then merges all the chunks in order. The general path;
+/// [`count_words`] gives the same counts faster when it applies, and hands over to this one when it
+/// stops applying.
+fn count_strings(
+    analyzer: &Analyzer,
+    texts: &mut FitTexts<'_>,
+    start: usize,
+    batch_docs: usize,
+    mut chunks: Vec<ChunkCounts>,
+) -> Counted {
+    let n = texts.len();
+    let mut from = start;
+    while from < n {
+        let range = from..(from + batch_docs).min(n);
+        let batch = texts.batch(range.clone());
+        let counted: Vec<ChunkCounts> = batch
+            .par_chunks(FIT_CHUNK)
+            .map_init(Scratch::default, |scratch, chunk| {
+                count_chunk(analyzer, chunk, scratch, |analyzer, text, scratch, emit| {
+                    analyzer.for_each_term(text, scratch, emit)
+                })
             })
-        })
-        .collect();
+            .collect();
+        drop(batch);
+        chunks.extend(counted);
+        texts.release(range.clone());
+        from = range.end;
+    }
     let (all, df, total, maps) = merge_chunks(&mut chunks);
     let rows = chunks
         .iter()
@@ -428,7 +475,55 @@ fn count_strings(analyzer: &Analyzer, texts: &[&str]) -> Counted {
         df,
         total,
         rows,
+        by_string: true,
     }
+}
+
+/// A chunk counted by integer keys (its word n-grams, merged: their nodes are global, see [`ChunkGrams`],
+/// and its character n-grams, if any) as [`count_chunk`] counts it by string: each document's terms by
+/// their text. The order of a document's terms differs, which changes no count.
+fn chunk_by_string(
+    grams: &ChunkGrams,
+    chars: Option<&ChunkCounts>,
+    words: &StrTable,
+    levels: &[PairTable],
+    max_n: usize,
+) -> ChunkCounts {
+    let mut out = ChunkCounts {
+        terms: Vocabulary::default(),
+        hashes: Vec::new(),
+        indptr: vec![0],
+        ids: Vec::new(),
+        counts: Vec::new(),
+    };
+    let (mut text, mut doc) = (String::new(), Vec::<(u32, u32)>::new());
+    for (d, spans) in grams.ends.windows(max_n + 1).step_by(max_n).enumerate() {
+        doc.clear();
+        for (level, w) in spans.windows(2).enumerate() {
+            for (&node, &count) in grams.keys[w[0]..w[1]].iter().zip(&grams.counts[w[0]..w[1]]) {
+                text.clear();
+                gram_text(words, levels, level, node, &mut text);
+                doc.push((out.terms.intern(&text, hash_str(&text)), count));
+            }
+        }
+        if let Some(chars) = chars {
+            let (a, b) = (chars.indptr[d], chars.indptr[d + 1]);
+            for (&local, &count) in chars.ids[a..b].iter().zip(&chars.counts[a..b]) {
+                let term = chars.terms.term(local);
+                doc.push((out.terms.intern(term, chars.hashes[local as usize]), count));
+            }
+        }
+        doc.sort_unstable_by_key(|&(id, _)| id);
+        for run in doc.chunk_by(|a, b| a.0 == b.0) {
+            out.ids.push(run[0].0);
+            out.counts.push(run.iter().map(|&(_, count)| count).sum());
+        }
+        out.indptr.push(out.ids.len());
+    }
+    out.hashes = (0..out.terms.len() as u32)
+        .map(|id| hash_str(out.terms.term(id)))
+        .collect();
+    out
 }
 
 /// Merges chunks' string counts in chunk order into provisional ids: the strings, df and total of each,
@@ -526,15 +621,18 @@ struct ChunkGrams {
 /// Counts word n-grams by integer keys (see [`crate::grams`]): tokens are interned per chunk, each
 /// distinct token is stemmed once, and an n-gram is counted under its (prefix, word) key; strings are
 /// built only for the terms whose document frequency is within `bounds` (in documents). Gives the same
-/// counts as [`count_strings`], or `None` when a stem is not safe for integer keys ([`safe_word`]).
+/// counts as [`count_strings`]. A batch that holds a word not safe for integer keys ([`safe_word`]) hands
+/// over to [`count_strings`]: the batches counted so far are turned into string counts
+/// ([`chunk_by_string`]) and that batch and the rest are counted by string. Owned texts are freed once
+/// their batch is counted.
 /// Total counts (for `max_features` only) are left empty unless `totals`: they would take 8 bytes per
 /// distinct n-gram.
 fn count_words(
     analyzer: &Analyzer,
-    texts: &[&str],
+    texts: &mut FitTexts<'_>,
     bounds: (f64, f64),
     totals: bool,
-) -> Option<Counted> {
+) -> Counted {
     let config = analyzer.config();
     let max_n = config.word_ngrams;
 
@@ -655,16 +753,35 @@ fn count_words(
         }
         grams.extend(batch_grams);
     };
-    let mut counted = None;
-    for batch in texts.chunks(batch_docs) {
+    let (mut counted, mut from, n) = (None, 0, texts.len());
+    let mut by_string = false;
+    while from < n {
+        let range = from..(from + batch_docs).min(n);
+        let batch = texts.batch(range.clone());
         let merge = &mut merge_batch;
-        let (_, next) = rayon::join(|| counted.take().map(merge), || count_batch(batch));
-        counted = Some(next?);
+        let (_, next) = rayon::join(|| counted.take().map(merge), || count_batch(&batch));
+        drop(batch);
+        let Some(next) = next else {
+            by_string = true;
+            break;
+        };
+        counted = Some(next);
+        texts.release(range.clone());
+        from = range.end;
     }
     if let Some(batch) = counted {
         merge_batch(batch);
     }
     drop((tokens, token_word));
+    if by_string {
+        let chunks = grams
+            .par_iter()
+            .enumerate()
+            .map(|(c, chunk)| chunk_by_string(chunk, char_chunks.get(c), &words, &levels, max_n))
+            .collect();
+        drop((grams, char_chunks, levels, words));
+        return count_strings(analyzer, texts, from, batch_docs, chunks);
+    }
 
     // Character n-grams, merged by string.
     let chars = (!char_chunks.is_empty()).then(|| merge_chunks(&mut char_chunks));
@@ -794,13 +911,14 @@ fn count_words(
             rows
         })
         .collect();
-    Some(Counted {
+    Counted {
         all,
         df: all_df,
         total: all_total,
         rows,
         distinct,
-    })
+        by_string: false,
+    }
 }
 
 /// Stages 1–3 of a chunk, interning tokens; stage 6 counted by string when configured.
@@ -2184,6 +2302,63 @@ mod tests {
         }
     }
 
+    // A word unsafe for integer keys in a later batch: the batches counted by integer keys are turned into
+    // string counts, owned texts already freed. The same fit as the reference, on any thread count (which
+    // sets the batch size, so where the hand-over happens), owned or borrowed.
+    #[test]
+    fn a_hand_over_to_strings_after_some_batches_matches_the_reference() {
+        let mut corpus = crate::analyzer::testing::texts_with(5 * FIT_CHUNK, 14, false);
+        let spaced = crate::analyzer::testing::texts_with(300, 15, true);
+        corpus.extend(spaced.iter().cloned());
+        let texts: Vec<&str> = corpus.iter().map(String::as_str).collect();
+        let params = TfidfParams {
+            min_df: DocFreq::Count(2),
+            sublinear_tf: true,
+            ..TfidfParams::default()
+        };
+        for char_ngrams in [None, Some((3, 4))] {
+            let config = AnalyzerConfig {
+                word_ngrams: 3,
+                char_ngrams,
+                stemmer: Some(crate::analyzer::Language::English),
+                ..AnalyzerConfig::default()
+            };
+            let analyzer = Analyzer::new(config.clone()).unwrap();
+            let docs = reference_counts(&analyzer, &texts);
+            let (terms, idf, fit_rows, _) = reference_fit(&params, &docs, &[]);
+            assert!(terms.iter().any(|t| t.contains("  ")), "{config:?}");
+            for threads in [1, 2, 4] {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let what = format!("{config:?} on {threads} threads");
+                pool.install(|| {
+                    let mut owned = FitTexts::Owned(corpus.clone());
+                    let counted = count_words(&analyzer, &mut owned, (1.0, f64::MAX), false);
+                    assert!(counted.by_string, "{what}");
+                    let FitTexts::Owned(freed) = owned else {
+                        unreachable!()
+                    };
+                    assert!(freed.iter().all(String::is_empty), "{what}");
+
+                    let borrowed = fit(&params, config.clone(), &texts);
+                    let owned = params
+                        .fit_transform_owned(Analyzer::new(config.clone()).unwrap(), corpus.clone())
+                        .unwrap();
+                    assert_eq!(borrowed, owned, "{what}");
+                    let (v, m) = borrowed;
+                    assert_eq!(v.vocabulary_size(), terms.len(), "{what}");
+                    for (id, term) in terms.iter().enumerate() {
+                        assert_eq!(v.term(id as u32), term, "{what}");
+                        assert_eq!(v.idf(id as u32).to_bits(), idf[id].to_bits(), "{what}");
+                    }
+                    assert_eq!(rows_of(&m), fit_rows, "{what}");
+                });
+            }
+        }
+    }
+
     fn matches_reference(corpus: &[String], held_out: &[String], spaced_words: bool) {
         let texts: Vec<&str> = corpus.iter().map(String::as_str).collect();
         let other: Vec<&str> = held_out.iter().map(String::as_str).collect();
@@ -2208,7 +2383,13 @@ mod tests {
                 reference_counts(&analyzer, &texts),
                 reference_counts(&analyzer, &other),
             );
-            let integer_keys = count_words(&analyzer, &texts, (1.0, f64::MAX), false).is_some();
+            let integer_keys = !count_words(
+                &analyzer,
+                &mut FitTexts::Borrowed(&texts),
+                (1.0, f64::MAX),
+                false,
+            )
+            .by_string;
             if !spaced_words || config.stemmer.is_none() {
                 assert_eq!(integer_keys, !spaced_words, "{config:?}");
             }
