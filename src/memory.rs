@@ -16,7 +16,7 @@
 
 /// Returns the allocator's free memory to the system where that is possible (glibc on Linux: every free
 /// page of every heap, not only the top of each); elsewhere it does nothing. It walks the allocator's free
-/// lists, a few milliseconds, so it belongs between phases, not in loops.
+/// lists and hands pages back range by range, so it belongs between phases, not in loops.
 pub fn release() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim takes no pointer and moves no allocated block; it only gives free pages back.

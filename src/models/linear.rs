@@ -111,7 +111,8 @@ impl LinearModel {
 }
 
 impl LinearModel {
-    /// Builds a model from one `(weights, intercept)` pair per output. All weight vectors have the same length.
+    /// Builds a model from one `(weights, intercept)` pair per output, the weights in `f64` or `f32`
+    /// ([`Weight`]). All weight vectors have the same length.
     pub fn from_rows<W: Weight>(rows: Vec<(Vec<W>, f64)>, link: Link) -> Self {
         let n_outputs = rows.len();
         let n_features = rows.first().map_or(0, |(w, _)| w.len());
@@ -226,8 +227,6 @@ impl LinearModel {
     }
 }
 
-/// Feature-major `dense` weights as stored: unchanged with an empty row map, or without their all-zero
-/// rows and with a row map when that takes fewer bytes.
 /// A weight as a solver gives it, stored as `f32` in a [`LinearModel`].
 pub trait Weight: Copy + Send + Sync {
     fn to_f32(self) -> f32;
@@ -248,6 +247,8 @@ impl Weight for f32 {
     }
 }
 
+/// Feature-major `dense` weights as stored: unchanged with an empty row map, or without their all-zero
+/// rows and with a row map when that takes fewer bytes.
 fn compact(dense: Vec<f32>, n_outputs: usize) -> (Vec<f32>, Vec<u32>) {
     if n_outputs == 0 {
         return (dense, Vec::new());
