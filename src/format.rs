@@ -409,7 +409,12 @@ fn serialize_block<T: Element, S: Serializer>(
         let offset = sink.len();
         // Exact: the blocks are the bulk of a model, and growth slack would be held until it is written.
         sink.reserve_exact(std::mem::size_of_val(values));
-        values.iter().for_each(|&v| v.put_le(sink));
+        if cfg!(target_endian = "little") {
+            // The values' memory is their little-endian form: one copy, not one per value.
+            sink.extend_from_slice(bytemuck::cast_slice(values));
+        } else {
+            values.iter().for_each(|&v| v.put_le(sink));
+        }
         Some(offset)
     });
     match offset {
@@ -450,6 +455,13 @@ impl<'de, T: Element> Deserialize<'de> for Block<T> {
                 && let Ok(values) = bytemuck::try_cast_slice::<u8, T>(&image[range.clone()])
             {
                 return Ok(Block(Cow::Borrowed(values)));
+            }
+            // A copy in one piece where the bytes are the values' memory (little-endian, aligned, as the
+            // blocks of a file read into memory are), value by value otherwise.
+            if cfg!(target_endian = "little")
+                && let Ok(values) = bytemuck::try_cast_slice::<u8, T>(&bytes[range.clone()])
+            {
+                return Ok(Block(Cow::Owned(values.to_vec())));
             }
             let values = bytes[range].chunks_exact(size).map(T::get_le).collect();
             Ok(Block(Cow::Owned(values)))
