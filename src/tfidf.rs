@@ -754,17 +754,14 @@ fn count_words(
         grams.extend(batch_grams);
     };
     let (mut counted, mut from, n) = (None, 0, texts.len());
-    let mut by_string = false;
     while from < n {
         let range = from..(from + batch_docs).min(n);
         let batch = texts.batch(range.clone());
         let merge = &mut merge_batch;
         let (_, next) = rayon::join(|| counted.take().map(merge), || count_batch(&batch));
         drop(batch);
-        let Some(next) = next else {
-            by_string = true;
-            break;
-        };
+        // A word integer keys cannot hold: the rest, from this batch on, is counted by string.
+        let Some(next) = next else { break };
         counted = Some(next);
         texts.release(range.clone());
         from = range.end;
@@ -773,7 +770,7 @@ fn count_words(
         merge_batch(batch);
     }
     drop((tokens, token_word));
-    if by_string {
+    if from < n {
         let chunks = grams
             .par_iter()
             .enumerate()

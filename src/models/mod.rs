@@ -715,32 +715,4 @@ mod tests {
             assert_eq!(predicted, dataset.targets, "{algorithm}");
         }
     }
-
-    #[test]
-    fn svm_one_vs_rest_is_the_model_of_its_widened_weights() {
-        // The f32 weights that one_vs_rest hands to the model directly are the f64 ones fit_many gives,
-        // narrowed: the same model either way.
-        let x = CsrMatrix::from_dense(&array![
-            [1.0, 0.0, 0.5, 0.0],
-            [0.75, 0.25, 0.0, 0.0],
-            [0.0, 1.0, 0.0, 0.5],
-            [0.0, 0.5, 0.25, 1.0],
-            [0.5, 0.5, 0.0, 0.0],
-            [0.0, 0.0, 1.0, 0.25],
-            [1.0, 0.0, 0.0, 1.0],
-            [0.25, 0.0, 0.75, 0.0],
-        ]);
-        let y = [0u32, 0, 1, 1, 2, 2, 1, 0];
-        let p = ModelParams::new(Algorithm::Svm).tol(1e-3);
-        let problems: Vec<BinaryProblem> = (0..3)
-            .map(|c| BinaryProblem {
-                y: y.iter().map(|&k| k == c).collect(),
-                weights: None,
-            })
-            .collect();
-        let widened = svm::fit_many(&x, &problems, &p, svm::Loss::SquaredHinge).unwrap();
-        assert!(widened.iter().all(|(w, _)| w.iter().any(|&v| v != 0.0)));
-        let model = p.fit_multiclass(&x, &y, &names(&["a", "b", "c"])).unwrap();
-        assert_eq!(model, LinearModel::from_rows(widened, Link::Margin));
-    }
 }

@@ -533,4 +533,27 @@ mod tests {
         assert!(fit_binary(&x, &y, &params().c(0.0)).is_err());
         assert!(fit_binary(&x, &y[1..], &params()).is_err());
     }
+
+    #[test]
+    fn one_vs_rest_is_the_model_of_the_widened_weights() {
+        // The f32 weights that one-vs-rest hands to the model directly are the f64 ones fit_many gives,
+        // narrowed: the same model either way.
+        let (x, _) = small_problem();
+        let y = [0u32, 0, 1, 1, 2, 2, 1, 0];
+        let p = params().tol(1e-3);
+        let problems: Vec<BinaryProblem> = (0..3)
+            .map(|c| BinaryProblem {
+                y: y.iter().map(|&k| k == c).collect(),
+                weights: None,
+            })
+            .collect();
+        let widened = fit_many(&x, &problems, &p, Loss::SquaredHinge).unwrap();
+        assert!(widened.iter().all(|(w, _)| w.iter().any(|&v| v != 0.0)));
+        let labels = ["a", "b", "c"].map(String::from);
+        let model = p.fit_multiclass(&x, &y, &labels).unwrap();
+        assert_eq!(
+            model,
+            crate::models::LinearModel::from_rows(widened, crate::models::Link::Margin)
+        );
+    }
 }
