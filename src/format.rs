@@ -714,6 +714,34 @@ mod tests {
         );
     }
 
+    // A write that fails while the blocks are being written is kept for save to report, and the layout (so
+    // the manifest) stays that of a good write. The file is opened read-only, so every write fails.
+    #[test]
+    fn a_failed_block_write_is_kept_and_the_layout_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("read-only");
+        std::fs::write(&path, b"").unwrap();
+        let writer = BlockWriter {
+            out: BufWriter::with_capacity(4, std::fs::File::open(&path).unwrap()),
+            crc: crc32fast::Hasher::new(),
+            written: 0,
+            error: None,
+        };
+        let (manifest, Sink::File(writer)) =
+            serialize_into(&sample_value(), Sink::File(writer)).unwrap()
+        else {
+            unreachable!("the sink given back")
+        };
+        assert!(writer.error.is_some());
+        let (laid_out, Sink::Layout(len)) =
+            serialize_into(&sample_value(), Sink::Layout(0)).unwrap()
+        else {
+            unreachable!("the sink given back")
+        };
+        assert_eq!((manifest, writer.written), (laid_out, len));
+        assert!(std::fs::read(&path).unwrap().is_empty());
+    }
+
     fn decode_sample(bytes: &[u8]) -> Result<Sample> {
         decode(bytes.to_vec(), Path::new("m.detente"))
     }
