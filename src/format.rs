@@ -303,8 +303,8 @@ fn padding(offset: usize) -> usize {
     (BLOCK_ALIGN - offset % BLOCK_ALIGN) % BLOCK_ALIGN
 }
 
-// The blocks being written by `encode`, or read by `decode`, on this thread. Serde has no way to pass
-// context to a nested `Serialize` or `Deserialize` impl, so the two entry points install it here for the
+// The blocks being written by `encode` or `save`, or read by `decode`, on this thread. Serde has no way to pass
+// context to a nested `Serialize` or `Deserialize` impl, so the entry points install it here for the
 // duration of one call; a guard removes it again, also on error.
 thread_local! {
     static SINK: RefCell<Option<Sink>> = const { RefCell::new(None) };
@@ -480,36 +480,33 @@ fn serialize_block<T: Element, S: Serializer>(
     values: &[T],
     s: S,
 ) -> std::result::Result<S::Ok, S::Error> {
+    // The values' little-endian form: their memory itself on little-endian targets (no copy).
+    let bytes: Cow<[u8]> = if cfg!(target_endian = "little") {
+        Cow::Borrowed(bytemuck::cast_slice(values))
+    } else {
+        let mut bytes = Vec::with_capacity(std::mem::size_of_val(values));
+        values.iter().for_each(|&v| v.put_le(&mut bytes));
+        Cow::Owned(bytes)
+    };
     let offset = SINK.with_borrow_mut(|sink| match sink.as_mut()? {
         Sink::Buffer(sink) => {
             sink.resize(sink.len() + padding(sink.len()), 0);
             let offset = sink.len();
             // Exact: the blocks are the bulk of a model, and growth slack would be held until it is
             // written.
-            sink.reserve_exact(std::mem::size_of_val(values));
-            if cfg!(target_endian = "little") {
-                // The values' memory is their little-endian form: one copy, not one per value.
-                sink.extend_from_slice(bytemuck::cast_slice(values));
-            } else {
-                values.iter().for_each(|&v| v.put_le(sink));
-            }
+            sink.reserve_exact(bytes.len());
+            sink.extend_from_slice(&bytes);
             Some(offset)
         }
         Sink::Layout(len) => {
             let offset = *len + padding(*len);
-            *len = offset + std::mem::size_of_val(values);
+            *len = offset + bytes.len();
             Some(offset)
         }
         Sink::File(writer) => {
             writer.put(&[0; BLOCK_ALIGN][..padding(writer.written)]);
             let offset = writer.written;
-            if cfg!(target_endian = "little") {
-                writer.put(bytemuck::cast_slice(values));
-            } else {
-                let mut bytes = Vec::with_capacity(std::mem::size_of_val(values));
-                values.iter().for_each(|&v| v.put_le(&mut bytes));
-                writer.put(&bytes);
-            }
+            writer.put(&bytes);
             Some(offset)
         }
     });
