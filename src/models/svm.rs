@@ -47,7 +47,7 @@
 
 use super::{Binary, BinaryProblem, ModelParams};
 use crate::error::Result;
-use crate::sparse::CsrMatrix;
+use crate::sparse::{CsrMatrix, prefetch};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -147,6 +147,12 @@ pub(crate) fn fit_many_f32(
     Ok(blocks.into_iter().flatten().collect())
 }
 
+/// How many rows ahead of the one being visited [`solve`] asks for a row's state and bounds
+/// ([`PREFETCH_FAR`]) and for its entries ([`PREFETCH_NEAR`]). Measured on 20 Newsgroups and NYT-CAP, the
+/// fit took about as long with (4, 1), (8, 2), (16, 4) and (32, 8), all far less than with no prefetch.
+const PREFETCH_FAR: usize = 8;
+const PREFETCH_NEAR: usize = 2;
+
 /// What [`solve`] keeps per row, for each of its `B` lanes: the dual variable, the diagonal term and
 /// upper bound that the row's C gives, whether the label is +1 (bit k of `positive`) and whether the row
 /// is shrunk out of the passes (bit k of `shrunk`); and the row's squared norm.
@@ -227,7 +233,18 @@ fn solve<const B: usize>(
         let mut pg_max = [f64::NEG_INFINITY; B];
         let mut pg_min = [f64::INFINITY; B];
 
-        for &i in &order {
+        for (t, &i) in order.iter().enumerate() {
+            // The rows come in random order, so nothing brings the next ones into the cache: the loads of
+            // a row's state, of where its entries lie and of its entries would each wait on memory, one
+            // after another. Asking for them a few rows ahead, each once the previous one has arrived,
+            // overlaps that wait with the work on the rows in between.
+            if let Some(&ahead) = order.get(t + PREFETCH_FAR) {
+                prefetch(&rows[ahead as usize]);
+                x.prefetch_bounds(ahead as usize);
+            }
+            if let Some(&ahead) = order.get(t + PREFETCH_NEAR) {
+                x.prefetch_entries(ahead as usize);
+            }
             let i = i as usize;
             let state = &mut rows[i];
             let lanes = running & !state.shrunk;
