@@ -13,7 +13,7 @@ use super::{Document, LabelValue, ReadOptions, ReadReport};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 use std::ffi::OsString;
-use std::fs::{self, Metadata};
+use std::fs::{self, FileType};
 use std::path::{Path, PathBuf};
 
 /// Reads the folder corpus `path`, handing each document to `sink`, class by class.
@@ -26,12 +26,12 @@ pub fn read(
     let mut report = ReadReport::default();
     for (class, class_path, _) in entries(path)?
         .into_iter()
-        .filter(|(_, _, meta)| meta.is_dir())
+        .filter(|(_, _, kind)| kind.is_dir())
     {
         let label = class.to_string_lossy().into_owned();
         let files: Vec<_> = entries(&class_path)?
             .into_iter()
-            .filter(|(_, _, meta)| meta.is_file())
+            .filter(|(_, _, kind)| kind.is_file())
             .collect();
         if files.is_empty() {
             return Err(Error::Parse {
@@ -67,8 +67,11 @@ pub fn read(
     Ok(report)
 }
 
-/// The non-hidden entries of `dir` with their metadata (through symbolic links), sorted by name.
-fn entries(dir: &Path) -> Result<Vec<(OsString, PathBuf, Metadata)>> {
+/// The non-hidden entries of `dir` with their file type (through symbolic links), sorted by name.
+///
+/// The type comes with the directory listing on most file systems; only symbolic links, and entries whose
+/// type the listing leaves out, cost a `stat` each.
+fn entries(dir: &Path) -> Result<Vec<(OsString, PathBuf, FileType)>> {
     let mut entries = Vec::new();
     for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
@@ -77,8 +80,13 @@ fn entries(dir: &Path) -> Result<Vec<(OsString, PathBuf, Metadata)>> {
             continue;
         }
         let path = entry.path();
-        let meta = fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
-        entries.push((name, path, meta));
+        let kind = match entry.file_type() {
+            Ok(kind) if !kind.is_symlink() => kind,
+            _ => fs::metadata(&path)
+                .map_err(|e| Error::io(&path, e))?
+                .file_type(),
+        };
+        entries.push((name, path, kind));
     }
     // `OsString` orders by bytes on Unix, the documented order.
     entries.sort_by(|a, b| a.0.cmp(&b.0));
