@@ -44,6 +44,10 @@
 //!   split, the median class stops after 6, 8 and 6 passes at 0.5, against 10, 12 and 9 at 0.1.
 //! - `w` is kept in `f32` (the sums and `α` in `f64`): the solver's time goes into reading weights at
 //!   random, and half the bytes keep twice the features in cache.
+//! - Nothing in the random visiting order lets the processor guess what comes next, so the solver asks
+//!   for it: a row's state and bounds 8 visits ahead, its entries 2 ahead, and in each dot product the
+//!   weight 64 entries ahead. The prefetches change no result, only the time (`BENCHMARKS.md` has the
+//!   figures).
 
 use super::{Binary, BinaryProblem, ModelParams};
 use crate::error::Result;
