@@ -57,12 +57,10 @@ pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
         unreachable!("serialize_into gives back the sink it was given")
     };
     let mut bytes = head(&manifest, blocks.len());
-    let mut crc = crc32fast::Hasher::new();
-    crc.update(&bytes[HEADER_LEN..]);
-    crc.update(&blocks);
-    bytes[CRC_AT..HEADER_LEN].copy_from_slice(&crc.finalize().to_le_bytes());
     bytes.reserve_exact(blocks.len());
     bytes.extend_from_slice(&blocks);
+    let crc = crc32fast::hash(&bytes[HEADER_LEN..]);
+    bytes[CRC_AT..HEADER_LEN].copy_from_slice(&crc.to_le_bytes());
     Ok(bytes)
 }
 
@@ -480,16 +478,20 @@ fn serialize_block<T: Element, S: Serializer>(
     values: &[T],
     s: S,
 ) -> std::result::Result<S::Ok, S::Error> {
-    // The values' little-endian form: their memory itself on little-endian targets (no copy).
-    let bytes: Cow<[u8]> = if cfg!(target_endian = "little") {
-        Cow::Borrowed(bytemuck::cast_slice(values))
-    } else {
-        let mut bytes = Vec::with_capacity(std::mem::size_of_val(values));
-        values.iter().for_each(|&v| v.put_le(&mut bytes));
-        Cow::Owned(bytes)
+    // The values' little-endian form: their memory itself on little-endian targets (no copy). Laying the
+    // blocks out needs only its length.
+    let le_bytes = || -> Cow<[u8]> {
+        if cfg!(target_endian = "little") {
+            Cow::Borrowed(bytemuck::cast_slice(values))
+        } else {
+            let mut bytes = Vec::with_capacity(std::mem::size_of_val(values));
+            values.iter().for_each(|&v| v.put_le(&mut bytes));
+            Cow::Owned(bytes)
+        }
     };
     let offset = SINK.with_borrow_mut(|sink| match sink.as_mut()? {
         Sink::Buffer(sink) => {
+            let bytes = le_bytes();
             sink.resize(sink.len() + padding(sink.len()), 0);
             let offset = sink.len();
             // Exact: the blocks are the bulk of a model, and growth slack would be held until it is
@@ -500,13 +502,13 @@ fn serialize_block<T: Element, S: Serializer>(
         }
         Sink::Layout(len) => {
             let offset = *len + padding(*len);
-            *len = offset + bytes.len();
+            *len = offset + std::mem::size_of_val(values);
             Some(offset)
         }
         Sink::File(writer) => {
             writer.put(&[0; BLOCK_ALIGN][..padding(writer.written)]);
             let offset = writer.written;
-            writer.put(&bytes);
+            writer.put(&le_bytes());
             Some(offset)
         }
     });
