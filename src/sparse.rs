@@ -47,6 +47,10 @@ impl SparseRow<'_> {
     }
 }
 
+/// Entries of a wave of [`CsrMatrix::from_blocks`]: 64 MB of matrix. A smaller matrix is filled in one
+/// wave; a larger one hands memory back every 64 MB or so, at about 0.01 s each time.
+const WAVE_ENTRIES: usize = 8 << 20;
+
 impl CsrMatrix {
     /// An empty matrix with `ncols` columns and no rows.
     pub fn new(ncols: usize) -> Self {
@@ -100,10 +104,29 @@ impl CsrMatrix {
     /// `fill(block, ends, indices, values)` gets block b's item (dropped when it returns, which frees it
     /// as the matrix fills) and writes each row's end, counted from the block's first entry, into `ends`
     /// and the entries into `indices` and `values`, which have exactly the block's sizes.
+    ///
+    /// The blocks are filled in waves of about [`WAVE_ENTRIES`] entries, in order, and what the blocks of a
+    /// wave held is handed back to the system ([`crate::memory::release`]) before the next wave: the
+    /// allocator would otherwise keep it, and the blocks and the matrix would be resident together.
     pub fn from_blocks<T, F>(
         ncols: usize,
         blocks: Vec<T>,
         sizes: &[(usize, usize)],
+        fill: F,
+    ) -> Self
+    where
+        T: Send,
+        F: Fn(T, &mut [usize], &mut [u32], &mut [f32]) + Sync,
+    {
+        Self::from_blocks_in_waves(ncols, blocks, sizes, WAVE_ENTRIES, fill)
+    }
+
+    /// [`Self::from_blocks`] with waves of `wave_entries` entries.
+    fn from_blocks_in_waves<T, F>(
+        ncols: usize,
+        blocks: Vec<T>,
+        sizes: &[(usize, usize)],
+        wave_entries: usize,
         fill: F,
     ) -> Self
     where
@@ -133,13 +156,25 @@ impl CsrMatrix {
             (ends, indices, values) = (rest_e, rest_i, rest_v);
             base += entries;
         }
-        blocks
-            .into_par_iter()
-            .zip(parts)
-            .for_each(|(block, (base, ends, indices, values))| {
-                fill(block, ends, indices, values);
-                ends.iter_mut().for_each(|end| *end += base);
-            });
+        let mut work = blocks.into_iter().zip(parts).peekable();
+        while work.peek().is_some() {
+            let mut entries = 0;
+            let mut wave = Vec::new();
+            while entries < wave_entries
+                && let Some(item) = work.next()
+            {
+                entries += item.1.2.len();
+                wave.push(item);
+            }
+            wave.into_par_iter()
+                .for_each(|(block, (base, ends, indices, values))| {
+                    fill(block, ends, indices, values);
+                    ends.iter_mut().for_each(|end| *end += base);
+                });
+            if work.peek().is_some() {
+                crate::memory::release();
+            }
+        }
         debug_assert!(m.indptr.windows(2).all(|w| w[0] <= w[1]));
         m
     }
@@ -327,7 +362,10 @@ mod tests {
             .iter()
             .map(|b| (b.len(), b.iter().map(Vec::len).sum()))
             .collect();
-        let m = CsrMatrix::from_blocks(4, blocks, &sizes, |block, ends, indices, values| {
+        let fill = |block: Vec<Vec<(u32, f32)>>,
+                    ends: &mut [usize],
+                    indices: &mut [u32],
+                    values: &mut [f32]| {
             let mut end = 0;
             for (row, row_end) in block.iter().zip(ends) {
                 for &(j, v) in row {
@@ -336,9 +374,15 @@ mod tests {
                 }
                 *row_end = end;
             }
-        });
+        };
+        let m = CsrMatrix::from_blocks(4, blocks.clone(), &sizes, fill);
         assert_eq!(m, expected);
         assert_eq!((m.nrows(), m.nnz()), (5, 6));
+        // A wave per block, waves that end inside a block, and one wave for everything.
+        for wave in [1, 2, 3, 6] {
+            let m = CsrMatrix::from_blocks_in_waves(4, blocks.clone(), &sizes, wave, fill);
+            assert_eq!(m, expected, "waves of {wave} entries");
+        }
     }
 
     #[test]
