@@ -441,7 +441,96 @@ struct Counted {
 struct Rows {
     indptr: Vec<usize>,
     ids: Vec<u32>,
-    counts: Vec<u32>,
+    counts: ByteCounts,
+}
+
+/// The counts of a list of entries, one byte each: what a fit holds per document and term until the
+/// matrix is built, which is as large as the matrix. Most terms occur a few times in a document; a count
+/// of [`ByteCounts::ASIDE`] or more is kept aside, with its entry, and its byte reads `ASIDE`.
+#[derive(Default, Debug, Clone, PartialEq)]
+struct ByteCounts {
+    bytes: Vec<u8>,
+    // (entry, count) of every count of at least ASIDE, by entry.
+    aside: Vec<(u32, u32)>,
+}
+
+impl ByteCounts {
+    const ASIDE: u8 = u8::MAX;
+
+    /// Appends an entry with count `count`.
+    fn push(&mut self, count: u32) {
+        if count < Self::ASIDE as u32 {
+            self.bytes.push(count as u8);
+        } else {
+            self.aside.push((self.bytes.len() as u32, count));
+            self.bytes.push(Self::ASIDE);
+        }
+    }
+
+    /// Adds one to the count of `entry`.
+    #[inline]
+    fn add_one(&mut self, entry: usize) {
+        let byte = &mut self.bytes[entry];
+        if *byte < Self::ASIDE - 1 {
+            *byte += 1;
+            return;
+        }
+        let at = self.aside.partition_point(|&(e, _)| e < entry as u32);
+        if *byte == Self::ASIDE {
+            self.aside[at].1 += 1;
+        } else {
+            *byte = Self::ASIDE;
+            self.aside.insert(at, (entry as u32, Self::ASIDE as u32));
+        }
+    }
+
+    fn aside_count(&self, entry: usize) -> u32 {
+        let at = self.aside.partition_point(|&(e, _)| e < entry as u32);
+        self.aside[at].1
+    }
+
+    /// The counts of `entries`, in order.
+    fn range(&self, entries: Range<usize>) -> impl Iterator<Item = u32> + '_ {
+        let start = entries.start;
+        self.bytes[entries]
+            .iter()
+            .enumerate()
+            .map(move |(k, &byte)| match byte {
+                Self::ASIDE => self.aside_count(start + k),
+                byte => byte as u32,
+            })
+    }
+
+    /// Copies the count of entry `from` to entry `to` (`to ≤ from`, in a pass that keeps some entries in
+    /// order), its count kept aside into `aside` if large; [`Self::truncate`] then ends the pass.
+    #[inline]
+    fn move_entry(&mut self, from: usize, to: usize, aside: &mut Vec<(u32, u32)>) {
+        let byte = self.bytes[from];
+        if byte == Self::ASIDE {
+            aside.push((to as u32, self.aside_count(from)));
+        }
+        self.bytes[to] = byte;
+    }
+
+    /// Ends a pass of [`Self::move_entry`]: keeps the first `len` entries, with the counts set aside
+    /// during the pass.
+    fn truncate(&mut self, len: usize, aside: Vec<(u32, u32)>) {
+        self.bytes.truncate(len);
+        self.aside = aside;
+    }
+
+    fn shrink_to_fit(&mut self) {
+        self.bytes.shrink_to_fit();
+        self.aside.shrink_to_fit();
+    }
+}
+
+impl FromIterator<u32> for ByteCounts {
+    fn from_iter<I: IntoIterator<Item = u32>>(counts: I) -> Self {
+        let mut out = ByteCounts::default();
+        counts.into_iter().for_each(|count| out.push(count));
+        out
+    }
 }
 
 /// Counts the terms of `texts[start..]` by string, a batch of `batch_docs` at a time (each chunk of a
@@ -481,7 +570,7 @@ fn count_strings(
         .map(|(chunk, map)| Rows {
             indptr: chunk.indptr.clone(),
             ids: chunk.ids.iter().map(|&local| map[local as usize]).collect(),
-            counts: chunk.counts.clone(),
+            counts: chunk.counts.iter().copied().collect(),
         })
         .collect();
     Counted {
@@ -515,7 +604,10 @@ fn chunk_by_string(
     for (d, spans) in grams.ends.windows(max_n + 1).step_by(max_n).enumerate() {
         doc.clear();
         for (level, w) in spans.windows(2).enumerate() {
-            for (&node, &count) in grams.keys[w[0]..w[1]].iter().zip(&grams.counts[w[0]..w[1]]) {
+            for (&node, count) in grams.keys[w[0]..w[1]]
+                .iter()
+                .zip(grams.counts.range(w[0]..w[1]))
+            {
                 text.clear();
                 gram_text(words, levels, level, node, &mut text);
                 doc.push((out.terms.intern(&text, hash_str(&text)), count));
@@ -630,7 +722,7 @@ struct ChunkGrams {
     levels: Vec<PairTable>,
     ends: Vec<usize>,
     keys: Vec<u32>,
-    counts: Vec<u32>,
+    counts: ByteCounts,
 }
 
 /// Counts word n-grams by integer keys (see [`crate::grams`]): tokens are interned per chunk, each
@@ -755,7 +847,7 @@ fn count_words(
             for (span, w) in chunk.ends.windows(2).enumerate() {
                 let level = span % max_n;
                 let keys = chunk.keys[w[0]..w[1]].iter_mut();
-                for (key, &count) in keys.zip(&chunk.counts[w[0]..w[1]]) {
+                for (key, count) in keys.zip(chunk.counts.range(w[0]..w[1])) {
                     if level > 0 {
                         *key = maps[level - 1][*key as usize];
                     }
@@ -863,7 +955,7 @@ fn count_words(
             if chars.is_none() {
                 let mut indptr = Vec::with_capacity(ends.len() / max_n + 1);
                 indptr.push(0);
-                let mut kept = 0;
+                let (mut kept, mut aside) = (0, Vec::new());
                 for (d, doc) in ends[1..].chunks(max_n).enumerate() {
                     let mut start = ends[d * max_n];
                     for (level, &end) in doc.iter().enumerate() {
@@ -872,7 +964,7 @@ fn count_words(
                             if t != u32::MAX {
                                 // kept ≤ i: nothing unread is overwritten.
                                 keys[kept] = t;
-                                counts[kept] = counts[i];
+                                counts.move_entry(i, kept, &mut aside);
                                 kept += 1;
                             }
                         }
@@ -881,7 +973,7 @@ fn count_words(
                     indptr.push(kept);
                 }
                 keys.truncate(kept);
-                counts.truncate(kept);
+                counts.truncate(kept, aside);
                 keys.shrink_to_fit();
                 counts.shrink_to_fit();
                 return Rows {
@@ -897,7 +989,7 @@ fn count_words(
             for (d, doc) in ends[1..].chunks(max_n).enumerate() {
                 let mut start = ends[d * max_n];
                 for (level, &end) in doc.iter().enumerate() {
-                    for (&g, &count) in keys[start..end].iter().zip(&counts[start..end]) {
+                    for (&g, count) in keys[start..end].iter().zip(counts.range(start..end)) {
                         let t = tmp[level][g as usize];
                         if t != u32::MAX {
                             rows.ids.push(t);
@@ -979,7 +1071,7 @@ fn count_chunk_grams(
         levels: vec![PairTable::default(); max_n.saturating_sub(1)],
         ends: vec![0],
         keys: Vec::new(),
-        counts: Vec::new(),
+        counts: ByteCounts::default(),
     };
     let (mut words, mut nodes, mut keys) = (Vec::new(), Vec::new(), Vec::new());
     // Per level, per node: the last document it was seen in (1-based) and its entry in `out.keys`, so
@@ -995,7 +1087,7 @@ fn count_chunk_grams(
         }
         let entry = &mut seen[id as usize];
         if entry.0 == doc {
-            out.counts[entry.1 as usize] += 1;
+            out.counts.add_one(entry.1 as usize);
         } else {
             *entry = (doc, out.keys.len() as u32);
             out.keys.push(id);
@@ -1475,9 +1567,9 @@ impl TfidfVectorizer {
             pairs.extend(
                 rows.ids[w[0]..w[1]]
                     .iter()
-                    .zip(&rows.counts[w[0]..w[1]])
+                    .zip(rows.counts.range(w[0]..w[1]))
                     .filter(|&(&tmp, _)| tmp != u32::MAX)
-                    .map(|(&tmp, &count)| ((tmp_to_id[tmp as usize] as u64) << 32) | count as u64)
+                    .map(|(&tmp, count)| ((tmp_to_id[tmp as usize] as u64) << 32) | count as u64)
                     .filter(|&p| p >> 32 != u32::MAX as u64),
             );
             pairs.sort_unstable();
@@ -2252,6 +2344,44 @@ mod tests {
             let held_out = crate::analyzer::testing::texts(150, 12);
             matches_reference(&corpus, &held_out, spaced_words);
         }
+    }
+
+    #[test]
+    fn byte_counts_keep_large_counts_aside() {
+        let mut counts: ByteCounts = [1, 254, 255, 70_000, 3].into_iter().collect();
+        assert_eq!(counts.aside, [(2, 255), (3, 70_000)]);
+        // 254 → 255 sets the entry aside, between those already aside and in order.
+        counts.add_one(1);
+        counts.add_one(1);
+        counts.add_one(2);
+        counts.add_one(0);
+        assert_eq!(
+            counts.range(0..5).collect::<Vec<_>>(),
+            [2, 256, 256, 70_000, 3]
+        );
+        assert_eq!(counts.aside, [(1, 256), (2, 256), (3, 70_000)]);
+        assert_eq!(counts.range(2..4).collect::<Vec<_>>(), [256, 70_000]);
+        // Keeping entries 0, 2 and 4 renumbers what is aside.
+        let mut aside = Vec::new();
+        for (to, from) in [0, 2, 4].into_iter().enumerate() {
+            counts.move_entry(from, to, &mut aside);
+        }
+        counts.truncate(3, aside);
+        assert_eq!(counts.range(0..3).collect::<Vec<_>>(), [2, 256, 3]);
+        assert_eq!(counts.aside, [(1, 256)]);
+    }
+
+    #[test]
+    fn counts_of_255_and_more_in_a_document_match_the_reference() {
+        // Words and bigrams that occur 254 to 700 times in a document, in chunks whose other terms are
+        // partly dropped by min_df, so that the large counts are renumbered as the rows are compacted.
+        let mut corpus = crate::analyzer::testing::texts_with(600, 21, false);
+        for (i, n) in [254, 255, 256, 700].into_iter().enumerate() {
+            let repeated = "peace talks ".repeat(n) + &"sanctions ".repeat(n + i);
+            corpus.insert(100 * i + 7, format!("only{i} {repeated} once{i}"));
+        }
+        let held_out = crate::analyzer::testing::texts(50, 22);
+        matches_reference(&corpus, &held_out, false);
     }
 
     #[test]
