@@ -45,8 +45,9 @@
 //! bounds, sorted, and the training rows written straight into the training matrix from the chunks'
 //! counts. Transforming maps each token to its word id through a per-thread cache
 //! (so a token is stemmed once per thread) and looks n-grams up by pairs in an index built from the
-//! vocabulary on the first large batch; small batches and character n-grams are looked up by string in
-//! an open-addressing index over the vocabulary. A word that would make joining ambiguous (it is
+//! vocabulary once the text transformed, over all calls, would pay for building it (8 bytes per term:
+//! one large batch, or a few of a stream); until then, and for character n-grams, terms are looked up by
+//! string in an open-addressing index over the vocabulary. A word that would make joining ambiguous (it is
 //! empty or holds a space, which UAX #29 and some stemmers can produce) sends the fit, or the one
 //! document being transformed, to the string path: the terms and numbers are the same either way.
 //! Nothing is allocated per token; a row is built by sorting its term ids, never through a
@@ -63,6 +64,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::ops::Range;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{LazyLock, OnceLock};
 
 thread_local! {
@@ -75,8 +77,9 @@ const FIT_CHUNK: usize = 512;
 /// Terms per parallel piece when the fitted vocabulary's text is gathered.
 const VOCABULARY_PIECE: usize = 8192;
 const TRANSFORM_CHUNK: usize = 256;
-// `transform` builds the integer index of word n-grams for batches of at least this many bytes of text
-// per vocabulary term (building costs roughly what the index saves on that much text).
+// `transform` builds the integer index of word n-grams once it has been given at least this many bytes of
+// text per vocabulary term, over all its calls (building costs roughly what the index saves on that much
+// text).
 const INDEX_BYTES_PER_TERM: usize = 8;
 
 /// A document-frequency bound: an absolute number of documents or a fraction of the corpus.
@@ -338,6 +341,7 @@ impl TfidfParams {
             vocab,
             idf: idf.into(),
             words: OnceLock::new(),
+            transformed: Transformed::default(),
         };
 
         // Built in place, each chunk's counts freed once its rows are written.
@@ -1378,17 +1382,41 @@ pub struct TfidfVectorizer {
     params: TfidfParams,
     vocab: Vocabulary,
     idf: Block<f32>,
-    // The word n-gram terms by integer keys; built from `vocab` on the first large batch.
+    // The word n-gram terms by integer keys; built from `vocab` once enough text has been transformed.
     words: OnceLock<WordIndex>,
+    // Bytes of text given to `transform` so far.
+    transformed: Transformed,
+}
+
+/// A count of bytes that a shared vectorizer adds to; a clone starts from the count of the original.
+#[derive(Default)]
+struct Transformed(AtomicUsize);
+
+impl Transformed {
+    /// Adds `bytes` and returns the new count.
+    fn add(&self, bytes: usize) -> usize {
+        self.0
+            .fetch_add(bytes, Ordering::Relaxed)
+            .saturating_add(bytes)
+    }
+}
+
+impl Clone for Transformed {
+    fn clone(&self) -> Self {
+        Transformed(AtomicUsize::new(self.0.load(Ordering::Relaxed)))
+    }
 }
 
 impl TfidfVectorizer {
     /// One row per text, in order. Parallel; the result does not depend on the number of threads.
     pub fn transform(&self, texts: &[&str]) -> CsrMatrix {
         // Building the integer index of word n-grams costs about as much as looking up a few bytes
-        // of text per term by string: worth it for a batch, not for a handful of texts.
+        // of text per term by string: worth it for a large batch or a stream of batches (as `predict`
+        // reads its input), not for a handful of texts. Once the text given so far, this batch's
+        // included, would have paid for it, it is built, and the rest of the stream uses it.
         let bytes: usize = texts.iter().map(|t| t.len()).sum();
-        let integer_keys = bytes >= INDEX_BYTES_PER_TERM * self.vocabulary_size();
+        let integer_keys =
+            self.transformed.add(bytes) >= INDEX_BYTES_PER_TERM * self.vocabulary_size();
         self.transform_with(texts, integer_keys)
     }
 
@@ -1420,7 +1448,7 @@ impl TfidfVectorizer {
 
     /// The row of one text, written into `indices` (strictly increasing term ids) and `values`.
     /// Allocates nothing once the buffers have grown. Word n-grams are looked up by integer keys once
-    /// a batch [`Self::transform`] has built their index, by string before.
+    /// [`Self::transform`] has built their index, by string before.
     pub fn transform_one(
         &self,
         text: &str,
@@ -1734,6 +1762,7 @@ impl<'de> Deserialize<'de> for TfidfVectorizer {
             vocab,
             idf: repr.idf,
             words: OnceLock::new(),
+            transformed: Transformed::default(),
         })
     }
 }
@@ -2344,6 +2373,38 @@ mod tests {
             let held_out = crate::analyzer::testing::texts(150, 12);
             matches_reference(&corpus, &held_out, spaced_words);
         }
+    }
+
+    #[test]
+    fn a_stream_of_small_batches_builds_the_word_index_once_it_pays() {
+        let corpus = synthetic_corpus(400);
+        let texts: Vec<&str> = corpus.iter().map(String::as_str).collect();
+        let (v, _) = fit(
+            &TfidfParams::default(),
+            AnalyzerConfig {
+                word_ngrams: 2,
+                ..AnalyzerConfig::default()
+            },
+            &texts,
+        );
+        let by_string = v.clone();
+        let pays = INDEX_BYTES_PER_TERM * v.vocabulary_size();
+        let batch: Vec<&str> = texts[..40].to_vec();
+        let bytes: usize = batch.iter().map(|t| t.len()).sum();
+        assert!(
+            bytes < pays && pays < 20 * bytes,
+            "{bytes} bytes a batch, {pays} to pay"
+        );
+        let mut given = 0;
+        while given < pays {
+            assert!(v.words.get().is_none(), "built after {given} bytes");
+            assert_eq!(v.transform(&batch), by_string.transform_with(&batch, false));
+            given += bytes;
+        }
+        // The batch that reached the cost built it; the rows are the same.
+        assert!(v.words.get().is_some());
+        assert_eq!(v.transform(&batch), by_string.transform_with(&batch, false));
+        assert!(by_string.words.get().is_none());
     }
 
     #[test]
