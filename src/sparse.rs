@@ -163,7 +163,8 @@ impl CsrMatrix {
             while entries < wave_entries
                 && let Some(item) = work.next()
             {
-                entries += item.1.2.len();
+                let (_, (_, _, indices, _)) = &item;
+                entries += indices.len();
                 wave.push(item);
             }
             wave.into_par_iter()
