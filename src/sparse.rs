@@ -379,7 +379,8 @@ mod tests {
         let m = CsrMatrix::from_blocks(4, blocks.clone(), &sizes, fill);
         assert_eq!(m, expected);
         assert_eq!((m.nrows(), m.nnz()), (5, 6));
-        // A wave per block, waves that end inside a block, and one wave for everything.
+        // Limits of 1 and 2 entries (two waves: the empty block joins the next one) and of 3 and 6 (one
+        // wave: the blocks are added whole, whatever the limit).
         for wave in [1, 2, 3, 6] {
             let m = CsrMatrix::from_blocks_in_waves(4, blocks.clone(), &sizes, wave, fill);
             assert_eq!(m, expected, "waves of {wave} entries");

@@ -2411,7 +2411,7 @@ mod tests {
     fn byte_counts_keep_large_counts_aside() {
         let mut counts: ByteCounts = [1, 254, 255, 70_000, 3].into_iter().collect();
         assert_eq!(counts.aside, [(2, 255), (3, 70_000)]);
-        // 254 → 255 sets the entry aside, between those already aside and in order.
+        // 254 → 255 sets the entry aside, inserted in entry order before those already aside.
         counts.add_one(1);
         counts.add_one(1);
         counts.add_one(2);
