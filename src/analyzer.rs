@@ -745,41 +745,28 @@ fn class(b: u8) -> u8 {
     }
 }
 
-/// The words of an ASCII text (see [`for_each_word`]).
+/// The words of an ASCII text (see [`for_each_word`]). Word bytes (letters, digits, `_`) are found 64 at a
+/// time, as bit masks ([`WordBytes`]), so that a word's start and end cost a bit scan each rather than a
+/// branch per byte; only the byte after a run of word bytes is looked at one by one, to see whether it
+/// joins the run to the next.
 #[inline]
 fn ascii_words<'a>(text: &'a str, f: &mut impl FnMut(&'a str, bool)) {
     let b = text.as_bytes();
     let n = b.len();
-    let word = |c: u8| matches!(CLASS[c as usize], LETTER | DIGIT | UNDERSCORE);
+    let mut bytes = WordBytes::new(b);
     let mut i = 0;
-    while i < n {
-        if !word(b[i]) {
-            i += 1;
-            continue;
+    loop {
+        i = bytes.next(i, true);
+        if i >= n {
+            return;
         }
         let start = i;
-        i += 1;
         loop {
-            while i < n && word(b[i]) {
-                i += 1;
-            }
+            i = bytes.next(i + 1, false);
             // `b[i]` ends the run; it joins the run to the next one between two letters or two digits.
-            if i + 1 < n {
-                let (prev, mid, next) = (
-                    CLASS[b[i - 1] as usize],
-                    CLASS[b[i] as usize],
-                    CLASS[b[i + 1] as usize],
-                );
-                let joins = match mid {
-                    MID_LETTER => prev == LETTER && next == LETTER,
-                    MID_NUM => prev == DIGIT && next == DIGIT,
-                    MID_BOTH => prev == next && (prev == LETTER || prev == DIGIT),
-                    _ => false,
-                };
-                if joins {
-                    i += 2;
-                    continue;
-                }
+            if i + 1 < n && joins(b[i - 1], b[i], b[i + 1]) {
+                i += 1;
+                continue;
             }
             break;
         }
@@ -788,6 +775,104 @@ fn ascii_words<'a>(text: &'a str, f: &mut impl FnMut(&'a str, bool)) {
             f(&text[start..i], true);
         }
     }
+}
+
+/// Whether ASCII byte `mid` joins the bytes on either side into one word: `:` between two letters, `,` and
+/// `;` between two digits, `.` and `'` between two of either. One table look-up, as most bytes after a
+/// word are spaces and a branch on each class would often be mispredicted.
+#[inline]
+fn joins(prev: u8, mid: u8, next: u8) -> bool {
+    const CLASSES: usize = 7;
+    const JOINS: [bool; CLASSES * CLASSES * CLASSES] = {
+        let mut t = [false; CLASSES * CLASSES * CLASSES];
+        let mut k = 0;
+        while k < t.len() {
+            let (prev, mid, next) = (
+                (k / (CLASSES * CLASSES)) as u8,
+                ((k / CLASSES) % CLASSES) as u8,
+                (k % CLASSES) as u8,
+            );
+            t[k] = match mid {
+                MID_LETTER => prev == LETTER && next == LETTER,
+                MID_NUM => prev == DIGIT && next == DIGIT,
+                MID_BOTH => prev == next && (prev == LETTER || prev == DIGIT),
+                _ => false,
+            };
+            k += 1;
+        }
+        t
+    };
+    let class = |b: u8| CLASS[b as usize] as usize;
+    JOINS[(class(prev) * CLASSES + class(mid)) * CLASSES + class(next)]
+}
+
+/// Which bytes of an ASCII text are word bytes (letters, digits, `_`), read as a bit mask per block of 64
+/// bytes, the block last read kept.
+struct WordBytes<'a> {
+    bytes: &'a [u8],
+    // Start of the block whose mask is `mask` (bit k: byte `block + k`); `usize::MAX` before the first.
+    block: usize,
+    mask: u64,
+}
+
+impl<'a> WordBytes<'a> {
+    fn new(bytes: &'a [u8]) -> WordBytes<'a> {
+        WordBytes {
+            bytes,
+            block: usize::MAX,
+            mask: 0,
+        }
+    }
+
+    /// The first position from `from` on whose byte is a word byte (`word`) or is not (`!word`), or the
+    /// text's length if there is none.
+    #[inline]
+    fn next(&mut self, mut from: usize, word: bool) -> usize {
+        let n = self.bytes.len();
+        while from < n {
+            let block = from & !63;
+            if block != self.block {
+                self.block = block;
+                self.mask = block_mask(&self.bytes[block..n.min(block + 64)]);
+            }
+            // Past the end of the text, the mask holds non-word bytes.
+            let wanted = if word { self.mask } else { !self.mask };
+            let found = wanted & (u64::MAX << (from - block));
+            if found != 0 {
+                return n.min(block + found.trailing_zeros() as usize);
+            }
+            from = block + 64;
+        }
+        n
+    }
+}
+
+/// The word-byte mask of up to 64 ASCII bytes (bit k for byte k), eight bytes at a time: each test is a
+/// byte-wise comparison done with one addition, exact because no byte has its top bit set.
+#[inline]
+fn block_mask(bytes: &[u8]) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Bytes in lo..=hi: adding 0x80 - lo sets the top bit from lo up; adding 0x7f - hi, from above hi.
+    let within = |x: u64, lo: u8, hi: u8| {
+        x.wrapping_add((0x80 - lo as u64) * ONES)
+            & !x.wrapping_add((0x7f - hi as u64) * ONES)
+            & HIGH
+    };
+    let mut mask = 0u64;
+    for (k, eight) in bytes.chunks(8).enumerate() {
+        let mut word = [0u8; 8];
+        word[..eight.len()].copy_from_slice(eight);
+        let x = u64::from_le_bytes(word);
+        let high = within(x, b'a', b'z')
+            | within(x, b'A', b'Z')
+            | within(x, b'0', b'9')
+            | within(x, b'_', b'_');
+        // The top bit of each byte gathered into the low eight bits, byte k to bit k.
+        let bits = (high >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56;
+        mask |= bits << (8 * k);
+    }
+    mask
 }
 
 /// Stage 2: `word` lowercased, borrowing `word` itself when it has nothing to lowercase.
@@ -1132,6 +1217,41 @@ mod tests {
                 .collect();
             assert_eq!(words_of(&s), s.unicode_words().collect::<Vec<_>>(), "{s:?}");
         }
+    }
+
+    // Texts longer than the 64-byte blocks the word bytes are read in, with words and joins across
+    // the blocks' edges, at every offset.
+    #[test]
+    fn ascii_segmentation_across_blocks_equals_unicode_words() {
+        let alphabet = b"abcdefghijklmnopqrstuvwxyzABC0123456789_:.',; \n-";
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut text = String::new();
+        for _ in 0..3_000 {
+            text.clear();
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = 60 + (state % 200) as usize;
+            for _ in 0..len {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                // Mostly letters and digits, so that runs of word bytes often reach a block's edge.
+                let pick = (state >> 11) as usize;
+                let c = if pick.is_multiple_of(4) {
+                    alphabet[pick / 4 % alphabet.len()]
+                } else {
+                    alphabet[pick / 4 % 36]
+                };
+                text.push(c as char);
+            }
+            for start in [0, 1, 7, 63] {
+                let s = &text[start.min(text.len())..];
+                assert_eq!(words_of(s), s.unicode_words().collect::<Vec<_>>(), "{s:?}");
+            }
+        }
+        let long = "x".repeat(200) + "'s " + &"9".repeat(130) + "." + &"1".repeat(70);
+        assert_eq!(words_of(&long), long.unicode_words().collect::<Vec<_>>());
     }
 
     // Mixed text: non-ASCII characters of every class that could interact with their ASCII neighbours
