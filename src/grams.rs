@@ -340,6 +340,19 @@ impl PairTable {
         }
     }
 
+    /// Empties the table, keeping its allocations for the keys to come.
+    pub(crate) fn clear(&mut self) {
+        if !self.keys.is_empty() {
+            self.slots.fill((EMPTY, 0));
+            self.keys.clear();
+        }
+    }
+
+    /// The keys, by id.
+    pub(crate) fn keys(&self) -> &[u64] {
+        &self.keys
+    }
+
     /// Replaces the id stored with every key by `f(id)`; [`Self::get`] then returns those values.
     /// [`Self::intern`], [`Self::len`] and [`Self::key`] keep their meaning only where `f` is the identity.
     pub(crate) fn map_ids(&mut self, f: impl Fn(u32) -> u32) {

@@ -40,7 +40,8 @@
 //! chunks of consecutive documents, in parallel, a batch of chunks at a time: each chunk interns its
 //! tokens; the batch's new distinct tokens are stemmed once each; each chunk counts its n-grams under
 //! chunk-local pair ids; the batch's chunks are then merged in order into global ids and their
-//! chunk-local tables freed, so that memory holds one batch's tokens, not the corpus's. Then the
+//! chunk-local tables emptied for the next batch's chunks (allocated once per thread at work, not per
+//! chunk), so that memory holds one batch's tokens, not the corpus's. Then the
 //! document frequencies are known, strings built only for the terms within the `min_df`/`max_df`
 //! bounds, sorted, and the training rows written straight into the training matrix from the chunks'
 //! counts. Transforming maps each token to its word id through a per-thread cache
@@ -65,7 +66,7 @@ use std::fmt;
 use std::ops::Range;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{LazyLock, OnceLock};
+use std::sync::{LazyLock, Mutex, OnceLock};
 
 thread_local! {
     static THREAD_SCRATCH: std::cell::RefCell<(Scratch, Vec<u32>, Vec<f32>)> = Default::default();
@@ -523,6 +524,11 @@ impl ByteCounts {
         self.aside = aside;
     }
 
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.aside.clear();
+    }
+
     fn shrink_to_fit(&mut self) {
         self.bytes.shrink_to_fit();
         self.aside.shrink_to_fit();
@@ -717,13 +723,13 @@ struct ChunkTokens {
     chars: Option<ChunkCounts>,
 }
 
-/// A fitting chunk's word n-grams: for n ≥ 2, the chunk's n-gram nodes (key: (node of the first n − 1
-/// words, last word), where a 1-gram node is the global word id), and per document the distinct
-/// (node, count) of its n-grams, level by level (level n − 1 holds the n-grams), each level in order of
-/// first occurrence: document d's level l is `keys[ends[d · L + l]..ends[d · L + l + 1]]` for L levels.
-/// Once merged, `levels` is emptied and the nodes of `keys` are global.
+/// A fitting chunk's word n-grams: for n ≥ 2, the keys of the chunk's n-gram nodes by node (key: (node of
+/// the first n − 1 words, last word), where a 1-gram node is the global word id), and per document the
+/// distinct (node, count) of its n-grams, level by level (level n − 1 holds the n-grams), each level in
+/// order of first occurrence: document d's level l is `keys[ends[d · L + l]..ends[d · L + l + 1]]` for L
+/// levels. Once merged, `levels` is emptied and the nodes of `keys` are global.
 struct ChunkGrams {
-    levels: Vec<PairTable>,
+    levels: Vec<Vec<u64>>,
     ends: Vec<usize>,
     keys: Vec<u32>,
     counts: ByteCounts,
@@ -756,6 +762,9 @@ fn count_words(
     // Per chunk, its documents' (level << 32 | global node, count), with `levels` emptied.
     let mut grams: Vec<ChunkGrams> = Vec::new();
     let mut char_chunks: Vec<ChunkCounts> = Vec::new();
+    // One per chunk being counted at a time, kept from batch to batch and freed with the counting.
+    let scratches: Mutex<Vec<GramScratch>> = Mutex::default();
+    let token_tables: Mutex<Vec<StrTable>> = Mutex::default();
 
     // A batch of chunks at a time: only one batch's tokens and chunk-local n-gram tables are held besides
     // the batch being merged. Ids are given in chunk order whatever the batch size, so the batch size (and the
@@ -765,10 +774,11 @@ fn count_words(
     // Counts a batch: its n-gram tables, and the number of distinct words known once it is counted.
     let mut count_batch = |batch: &[&str]| -> Option<(Vec<ChunkGrams>, usize)> {
         // Tokens of each chunk, and its character n-grams.
-        let chunks: Vec<ChunkTokens> = batch
+        let mut chunks: Vec<ChunkTokens> = batch
             .par_chunks(FIT_CHUNK)
             .map_init(Scratch::default, |scratch, chunk| {
-                tokenize_chunk(analyzer, chunk, scratch)
+                let pooled = token_tables.lock().ok().and_then(|mut t| t.pop());
+                tokenize_chunk(analyzer, chunk, scratch, pooled.unwrap_or_default())
             })
             .collect();
 
@@ -784,6 +794,14 @@ fn count_words(
                     .collect()
             })
             .collect();
+        // The chunks' token tables, emptied for the next batch's chunks.
+        if let Ok(mut tables) = token_tables.lock() {
+            for chunk in &mut chunks {
+                let mut table = std::mem::take(&mut chunk.tokens);
+                table.clear();
+                tables.push(table);
+            }
+        }
 
         // Each new distinct token stemmed once; stems interned as words.
         let first_new = token_word.len() as u32;
@@ -809,7 +827,16 @@ fn count_words(
         let batch_grams: Vec<ChunkGrams> = chunks
             .par_iter()
             .zip(&token_maps)
-            .map(|(chunk, map)| count_chunk_grams(chunk, map, &token_word, max_n))
+            .map(|(chunk, map)| {
+                // (A poisoned lock only means a fresh scratch.)
+                let pooled = scratches.lock().ok().and_then(|mut s| s.pop());
+                let mut scratch = pooled.unwrap_or_default();
+                let grams = count_chunk_grams(chunk, map, &token_word, max_n, &mut scratch);
+                if let Ok(mut scratches) = scratches.lock() {
+                    scratches.push(scratch);
+                }
+                grams
+            })
             .collect();
         // The batch's tokens are no longer needed: only the character n-gram counts are kept.
         drop(token_maps);
@@ -828,9 +855,9 @@ fn count_words(
             let chunk_levels = std::mem::take(&mut chunk.levels);
             let mut maps: Vec<Vec<u32>> = Vec::with_capacity(chunk_levels.len());
             for (k, local) in chunk_levels.iter().enumerate() {
-                let keys: Vec<u64> = (0..local.len() as u32)
-                    .map(|node| {
-                        let key = local.key(node);
+                let keys: Vec<u64> = local
+                    .iter()
+                    .map(|&key| {
                         let (prefix, word) = ((key >> 32) as u32, key as u32);
                         let prefix = if k == 0 {
                             prefix
@@ -1030,9 +1057,14 @@ fn count_words(
 }
 
 /// Stages 1–3 of a chunk, interning tokens; stage 6 counted by string when configured.
-fn tokenize_chunk(analyzer: &Analyzer, texts: &[&str], scratch: &mut Scratch) -> ChunkTokens {
+fn tokenize_chunk(
+    analyzer: &Analyzer,
+    texts: &[&str],
+    scratch: &mut Scratch,
+    tokens: StrTable,
+) -> ChunkTokens {
     let mut out = ChunkTokens {
-        tokens: StrTable::default(),
+        tokens,
         words: Vec::new(),
         ends: Vec::with_capacity(texts.len()),
         chars: None,
@@ -1064,43 +1096,80 @@ fn tokenize_chunk(analyzer: &Analyzer, texts: &[&str], scratch: &mut Scratch) ->
     out
 }
 
+/// What counting a chunk's n-grams works in besides its result, kept from chunk to chunk so that its
+/// tables are allocated and grown a few times per fit rather than for every chunk (fresh memory costs a
+/// page fault per page).
+#[derive(Default)]
+struct GramScratch {
+    // Per level above the words, the n-gram nodes of the chunk being counted.
+    tables: Vec<PairTable>,
+    // Per level, per node: the stamp of the last document it was seen in and its entry in `keys`, so
+    // that a document's n-grams are counted without sorting. Stamps go on from chunk to chunk: an entry
+    // left by an earlier chunk never carries the current document's.
+    seen: Vec<Vec<(u32, u32)>>,
+    stamp: u32,
+    // The chunk's entries, as in [`ChunkGrams`], copied out once the chunk is counted.
+    keys: Vec<u32>,
+    counts: ByteCounts,
+    words: Vec<u32>,
+    nodes: Vec<u32>,
+    pairs: Vec<u64>,
+}
+
 /// The word n-grams of a chunk's documents by chunk-local nodes (see [`ChunkGrams`]).
 fn count_chunk_grams(
     chunk: &ChunkTokens,
     token_map: &[u32],
     token_word: &[u32],
     max_n: usize,
+    scratch: &mut GramScratch,
 ) -> ChunkGrams {
-    let mut out = ChunkGrams {
-        levels: vec![PairTable::default(); max_n.saturating_sub(1)],
-        ends: vec![0],
-        keys: Vec::new(),
-        counts: ByteCounts::default(),
-    };
-    let (mut words, mut nodes, mut keys) = (Vec::new(), Vec::new(), Vec::new());
-    // Per level, per node: the last document it was seen in (1-based) and its entry in `out.keys`, so
-    // that a document's n-grams are counted without sorting.
-    let mut seen: Vec<Vec<(u32, u32)>> = vec![Vec::new(); max_n];
-    seen[0].resize(
-        token_word.iter().max().map_or(0, |&w| w as usize + 1),
-        (0, 0),
-    );
-    let count = |seen: &mut Vec<(u32, u32)>, out: &mut ChunkGrams, doc: u32, id: u32| {
+    let GramScratch {
+        tables,
+        seen,
+        stamp,
+        keys,
+        counts,
+        words,
+        nodes,
+        pairs,
+    } = scratch;
+    tables.resize_with(max_n.saturating_sub(1), PairTable::default);
+    tables.iter_mut().for_each(PairTable::clear);
+    seen.resize_with(max_n, Vec::new);
+    let n_words = token_word.iter().max().map_or(0, |&w| w as usize + 1);
+    if seen[0].len() < n_words {
+        seen[0].resize(n_words, (0, 0));
+    }
+    if *stamp > u32::MAX - chunk.ends.len() as u32 {
+        seen.iter_mut().for_each(|s| s.fill((0, 0)));
+        *stamp = 0;
+    }
+    keys.clear();
+    counts.clear();
+    let mut ends = Vec::with_capacity(chunk.ends.len() * max_n + 1);
+    ends.push(0);
+    let count = |seen: &mut Vec<(u32, u32)>,
+                 keys: &mut Vec<u32>,
+                 counts: &mut ByteCounts,
+                 doc: u32,
+                 id: u32| {
         if seen.len() <= id as usize {
             seen.resize(id as usize + 1, (0, 0));
         }
         let entry = &mut seen[id as usize];
         if entry.0 == doc {
-            out.counts.add_one(entry.1 as usize);
+            counts.add_one(entry.1 as usize);
         } else {
-            *entry = (doc, out.keys.len() as u32);
-            out.keys.push(id);
-            out.counts.push(1);
+            *entry = (doc, keys.len() as u32);
+            keys.push(id);
+            counts.push(1);
         }
     };
     let mut start = 0;
-    for (d, &end) in chunk.ends.iter().enumerate() {
-        let doc = d as u32 + 1;
+    for &end in &chunk.ends {
+        *stamp += 1;
+        let doc = *stamp;
         words.clear();
         words.extend(
             chunk.words[start..end]
@@ -1108,28 +1177,31 @@ fn count_chunk_grams(
                 .map(|&t| token_word[token_map[t as usize] as usize]),
         );
         start = end;
-        for &w in &words {
-            count(&mut seen[0], &mut out, doc, w);
+        for &w in words.iter() {
+            count(&mut seen[0], keys, counts, doc, w);
         }
-        out.ends.push(out.keys.len());
+        ends.push(keys.len());
         nodes.clear();
-        nodes.extend_from_slice(&words);
-        for k in 0..out.levels.len() {
+        nodes.extend_from_slice(words);
+        for (k, table) in tables.iter_mut().enumerate() {
             let n = nodes.len().saturating_sub(1);
-            keys.clear();
-            keys.extend((0..n).map(|i| pair(nodes[i], words[i + k + 1])));
+            pairs.clear();
+            pairs.extend((0..n).map(|i| pair(nodes[i], words[i + k + 1])));
             nodes.clear();
-            out.levels[k].intern_all(&keys, &mut nodes);
+            table.intern_all(pairs, nodes);
             for &node in nodes.iter() {
-                count(&mut seen[k + 1], &mut out, doc, node);
+                count(&mut seen[k + 1], keys, counts, doc, node);
             }
-            out.ends.push(out.keys.len());
+            ends.push(keys.len());
         }
     }
-    // Held until the merge: no growth slack.
-    out.keys.shrink_to_fit();
-    out.counts.shrink_to_fit();
-    out
+    // Held until the merge: copied out at their size.
+    ChunkGrams {
+        levels: tables.iter().map(|t| t.keys().to_vec()).collect(),
+        ends,
+        keys: keys.to_vec(),
+        counts: counts.clone(),
+    }
 }
 
 /// Appends the words of node `id` of `level` (0: a word) to `out`, joined by spaces.
@@ -2405,6 +2477,48 @@ mod tests {
         assert!(v.words.get().is_some());
         assert_eq!(v.transform(&batch), by_string.transform_with(&batch, false));
         assert!(by_string.words.get().is_none());
+    }
+
+    // A chunk counted in a scratch that counted another chunk before, or whose document stamps start
+    // again from zero, gives what a fresh scratch gives.
+    #[test]
+    fn a_reused_gram_scratch_counts_as_a_fresh_one() {
+        let analyzer = Analyzer::new(AnalyzerConfig {
+            word_ngrams: 3,
+            ..AnalyzerConfig::default()
+        })
+        .unwrap();
+        let corpus = synthetic_corpus(300);
+        let texts: Vec<&str> = corpus.iter().map(String::as_str).collect();
+        let tokenize = |texts: &[&str]| {
+            tokenize_chunk(
+                &analyzer,
+                texts,
+                &mut Scratch::default(),
+                StrTable::default(),
+            )
+        };
+        let (first, second) = (tokenize(&texts[..150]), tokenize(&texts[150..]));
+        // Each chunk's tokens are their own words.
+        let own = |chunk: &ChunkTokens| (0..chunk.tokens.len() as u32).collect::<Vec<u32>>();
+        let (first_map, second_map) = (own(&first), own(&second));
+        let words: Vec<u32> = (0..first_map.len().max(second_map.len()) as u32).collect();
+        let count = |chunk: &ChunkTokens, map: &[u32], scratch: &mut GramScratch| {
+            let grams = count_chunk_grams(chunk, map, &words, 3, scratch);
+            (grams.levels, grams.ends, grams.keys, grams.counts)
+        };
+        let fresh = count(&second, &second_map, &mut GramScratch::default());
+        assert!(fresh.3.range(0..fresh.3.bytes.len()).any(|c| c > 1));
+
+        let mut reused = GramScratch::default();
+        count(&first, &first_map, &mut reused);
+        assert_eq!(count(&second, &second_map, &mut reused), fresh);
+        // Stamps about to run out start again from zero: the entries left with the same stamps by the
+        // chunk before must not count.
+        let mut worn = GramScratch::default();
+        count(&first, &first_map, &mut worn);
+        worn.stamp = u32::MAX - 5;
+        assert_eq!(count(&second, &second_map, &mut worn), fresh);
     }
 
     #[test]
