@@ -364,14 +364,16 @@ impl PairTable {
     fn grow(&mut self) {
         let size = (self.slots.len() * 2).max(64);
         self.shift = 64 - size.trailing_zeros();
-        self.slots.clear();
-        self.slots.resize(size, (EMPTY, 0));
-        for (id, &key) in self.keys.iter().enumerate() {
+        let old = std::mem::replace(&mut self.slots, vec![(EMPTY, 0); size]);
+        // In the order of the old slots: a key's home is the top bits of its hash, so doubling the table
+        // sends the keys of old slot i to new slots from 2i on, and the new table is written front to
+        // back rather than at random.
+        for (key, id) in old.into_iter().filter(|s| s.0 != EMPTY) {
             let mut slot = self.home(key);
             while self.slots[slot].0 != EMPTY {
                 slot = (slot + 1) & (size - 1);
             }
-            self.slots[slot] = (key, id as u32);
+            self.slots[slot] = (key, id);
         }
     }
 }

@@ -844,6 +844,11 @@ fn count_words(
 
         Some((batch_grams, words.len()))
     };
+    // Per level above the words, a chunk's df and total by chunk-local node (see `merge_batch`).
+    let (mut local_df, mut local_total) = (
+        vec![Vec::<u32>::new(); max_n.saturating_sub(1)],
+        vec![Vec::<u64>::new(); max_n.saturating_sub(1)],
+    );
     let mut merge_batch = |(mut batch_grams, n_words): (Vec<ChunkGrams>, usize)| {
         // Merge the nodes into global ids, level by level, count df and total, and turn the keys
         // into global ones.
@@ -875,16 +880,54 @@ fn count_words(
                 }
                 maps.push(map);
             }
+            // Above the words, the chunk's df and total are counted by chunk-local node (in tables as
+            // small as the chunk) and added to the global ones node by node, not entry by entry.
+            for (k, map) in maps.iter().enumerate() {
+                local_df[k].clear();
+                local_df[k].resize(map.len(), 0);
+                if totals {
+                    local_total[k].clear();
+                    local_total[k].resize(map.len(), 0);
+                }
+            }
             for (span, w) in chunk.ends.windows(2).enumerate() {
                 let level = span % max_n;
-                let keys = chunk.keys[w[0]..w[1]].iter_mut();
-                for (key, count) in keys.zip(chunk.counts.range(w[0]..w[1])) {
-                    if level > 0 {
-                        *key = maps[level - 1][*key as usize];
+                let keys = &mut chunk.keys[w[0]..w[1]];
+                let counts = chunk.counts.range(w[0]..w[1]);
+                match (level, totals) {
+                    (0, false) => keys.iter().for_each(|&word| df[0][word as usize] += 1),
+                    (0, true) => {
+                        for (&word, count) in keys.iter().zip(counts) {
+                            df[0][word as usize] += 1;
+                            total[0][word as usize] += count as u64;
+                        }
                     }
-                    df[level][*key as usize] += 1;
-                    if totals {
-                        total[level][*key as usize] += count as u64;
+                    (_, false) => {
+                        let (map, local) = (&maps[level - 1], &mut local_df[level - 1]);
+                        for key in keys.iter_mut() {
+                            local[*key as usize] += 1;
+                            *key = map[*key as usize];
+                        }
+                    }
+                    (_, true) => {
+                        let map = &maps[level - 1];
+                        let (local, local_total) =
+                            (&mut local_df[level - 1], &mut local_total[level - 1]);
+                        for (key, count) in keys.iter_mut().zip(counts) {
+                            local[*key as usize] += 1;
+                            local_total[*key as usize] += count as u64;
+                            *key = map[*key as usize];
+                        }
+                    }
+                }
+            }
+            for (k, map) in maps.iter().enumerate() {
+                for (&g, &d) in map.iter().zip(&local_df[k]) {
+                    df[k + 1][g as usize] += d;
+                }
+                if totals {
+                    for (&g, &t) in map.iter().zip(&local_total[k]) {
+                        total[k + 1][g as usize] += t;
                     }
                 }
             }
