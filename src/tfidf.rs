@@ -762,7 +762,8 @@ fn count_words(
     // Per chunk, its documents' (level << 32 | global node, count), with `levels` emptied.
     let mut grams: Vec<ChunkGrams> = Vec::new();
     let mut char_chunks: Vec<ChunkCounts> = Vec::new();
-    // One per chunk being counted at a time, kept from batch to batch and freed with the counting.
+    // Tables reused from chunk to chunk and freed with the counting: the n-gram tables (one set per chunk
+    // being counted at a time, see `GramScratch`) and the token tables (one per chunk of a batch).
     let scratches: Mutex<Vec<GramScratch>> = Mutex::default();
     let token_tables: Mutex<Vec<StrTable>> = Mutex::default();
 
