@@ -782,7 +782,7 @@ fn ascii_words<'a>(text: &'a str, f: &mut impl FnMut(&'a str, bool)) {
 /// word are spaces and a branch on each class would often be mispredicted.
 #[inline]
 fn joins(prev: u8, mid: u8, next: u8) -> bool {
-    const CLASSES: usize = 7;
+    const CLASSES: usize = MID_BOTH as usize + 1;
     const JOINS: [bool; CLASSES * CLASSES * CLASSES] = {
         let mut t = [false; CLASSES * CLASSES * CLASSES];
         let mut k = 0;
@@ -1216,6 +1216,19 @@ mod tests {
                 .map(|i| alphabet[((state >> (i * 2 % 60)) as usize + i) % alphabet.len()] as char)
                 .collect();
             assert_eq!(words_of(&s), s.unicode_words().collect::<Vec<_>>(), "{s:?}");
+        }
+    }
+
+    // The masks' word bytes are the word-break classes' (letters, digits, `_`), for every ASCII byte at
+    // every position of a block and of a shorter tail.
+    #[test]
+    fn block_masks_mark_the_word_classes() {
+        for b in 0..128u8 {
+            let word = matches!(CLASS[b as usize], LETTER | DIGIT | UNDERSCORE);
+            for len in [1, 7, 8, 9, 63, 64] {
+                let expected = if word { u64::MAX >> (64 - len) } else { 0 };
+                assert_eq!(block_mask(&vec![b; len]), expected, "byte {b}, {len} bytes");
+            }
         }
     }
 

@@ -40,7 +40,7 @@
 //! chunks of consecutive documents, in parallel, a batch of chunks at a time: each chunk interns its
 //! tokens; the batch's new distinct tokens are stemmed once each; each chunk counts its n-grams under
 //! chunk-local pair ids; the batch's chunks are then merged in order into global ids and their
-//! chunk-local tables emptied for the next batch's chunks (allocated once per thread at work, not per
+//! chunk-local tables emptied for the next batch's chunks (allocated a few times per fit, not for every
 //! chunk), so that memory holds one batch's tokens, not the corpus's. Then the
 //! document frequencies are known, strings built only for the terms within the `min_df`/`max_df`
 //! bounds, sorted, and the training rows written straight into the training matrix from the chunks'
@@ -825,6 +825,7 @@ fn count_words(
         drop(stems);
 
         // Word n-grams of each chunk, by chunk-local node ids.
+        let n_words = words.len();
         let batch_grams: Vec<ChunkGrams> = chunks
             .par_iter()
             .zip(&token_maps)
@@ -832,7 +833,8 @@ fn count_words(
                 // (A poisoned lock only means a fresh scratch.)
                 let pooled = scratches.lock().ok().and_then(|mut s| s.pop());
                 let mut scratch = pooled.unwrap_or_default();
-                let grams = count_chunk_grams(chunk, map, &token_word, max_n, &mut scratch);
+                let grams =
+                    count_chunk_grams(chunk, map, &token_word, n_words, max_n, &mut scratch);
                 if let Ok(mut scratches) = scratches.lock() {
                     scratches.push(scratch);
                 }
@@ -843,7 +845,7 @@ fn count_words(
         drop(token_maps);
         char_chunks.extend(chunks.into_iter().filter_map(|c| c.chars));
 
-        Some((batch_grams, words.len()))
+        Some((batch_grams, n_words))
     };
     // Per level above the words, a chunk's df and total by chunk-local node (see `merge_batch`).
     let (mut local_df, mut local_total) = (
@@ -1160,11 +1162,13 @@ struct GramScratch {
     pairs: Vec<u64>,
 }
 
-/// The word n-grams of a chunk's documents by chunk-local nodes (see [`ChunkGrams`]).
+/// The word n-grams of a chunk's documents by chunk-local nodes (see [`ChunkGrams`]); `token_word` gives
+/// word ids below `n_words`.
 fn count_chunk_grams(
     chunk: &ChunkTokens,
     token_map: &[u32],
     token_word: &[u32],
+    n_words: usize,
     max_n: usize,
     scratch: &mut GramScratch,
 ) -> ChunkGrams {
@@ -1181,7 +1185,6 @@ fn count_chunk_grams(
     tables.resize_with(max_n.saturating_sub(1), PairTable::default);
     tables.iter_mut().for_each(PairTable::clear);
     seen.resize_with(max_n, Vec::new);
-    let n_words = token_word.iter().max().map_or(0, |&w| w as usize + 1);
     if seen[0].len() < n_words {
         seen[0].resize(n_words, (0, 0));
     }
@@ -2548,7 +2551,7 @@ mod tests {
         let (first_map, second_map) = (own(&first), own(&second));
         let words: Vec<u32> = (0..first_map.len().max(second_map.len()) as u32).collect();
         let count = |chunk: &ChunkTokens, map: &[u32], scratch: &mut GramScratch| {
-            let grams = count_chunk_grams(chunk, map, &words, 3, scratch);
+            let grams = count_chunk_grams(chunk, map, &words, words.len(), 3, scratch);
             (grams.levels, grams.ends, grams.keys, grams.counts)
         };
         let fresh = count(&second, &second_map, &mut GramScratch::default());
