@@ -332,38 +332,44 @@ impl TfidfParams {
             })
             .collect();
         drop(all);
-        let mut vocab = Vocabulary::from_pieces(pieces);
-        vocab
-            .build_index()
-            .map_err(|e| Error::param("vocabulary", e, "unique terms"))?;
-        let vectorizer = TfidfVectorizer {
+        // Indexed below, beside the matrix, which does not need the index.
+        let mut vectorizer = TfidfVectorizer {
             analyzer,
             params: self.clone(),
-            vocab,
+            vocab: Vocabulary::from_pieces(pieces),
             idf: idf.into(),
             words: OnceLock::new(),
             transformed: Transformed::default(),
         };
 
-        // Built in place, each chunk's counts freed once its rows are written.
+        // Built in place, each chunk's counts freed once its rows are written; the vocabulary's index,
+        // which the matrix does not need, is built beside it.
         let kept = |tmp: u32| tmp != u32::MAX && tmp_to_id[tmp as usize] != u32::MAX;
-        let sizes: Vec<(usize, usize)> = rows
-            .par_iter()
-            .map(|r| {
-                (
-                    r.indptr.len() - 1,
-                    r.ids.iter().filter(|&&t| kept(t)).count(),
+        let (index, matrix) = rayon::join(
+            || vectorizer.vocab.index(),
+            || {
+                let sizes: Vec<(usize, usize)> = rows
+                    .par_iter()
+                    .map(|r| {
+                        (
+                            r.indptr.len() - 1,
+                            r.ids.iter().filter(|&&t| kept(t)).count(),
+                        )
+                    })
+                    .collect();
+                CsrMatrix::from_blocks(
+                    vectorizer.vocabulary_size(),
+                    rows,
+                    &sizes,
+                    |rows, ends, indices, values| {
+                        vectorizer.chunk_rows(&rows, &tmp_to_id, ends, indices, values)
+                    },
                 )
-            })
-            .collect();
-        let matrix = CsrMatrix::from_blocks(
-            vectorizer.vocabulary_size(),
-            rows,
-            &sizes,
-            |rows, ends, indices, values| {
-                vectorizer.chunk_rows(&rows, &tmp_to_id, ends, indices, values)
             },
         );
+        let (slots, shift) = index.map_err(|e| Error::param("vocabulary", e, "unique terms"))?;
+        vectorizer.vocab.slots = slots.into();
+        vectorizer.vocab.shift = shift;
         // The chunks' counts, freed one by one as the matrix was filled, as large as the matrix: what
         // comes next (fitting a model on it) should not find them still held.
         crate::memory::release();
@@ -968,10 +974,10 @@ fn count_words(
     let chars = (!char_chunks.is_empty()).then(|| merge_chunks(&mut char_chunks));
 
     // Provisional ids and strings of every term seen.
-    let mut all = Vocabulary::default();
     let (mut all_df, mut all_total) = (Vec::new(), Vec::new());
     let mut tmp: Vec<Vec<u32>> = Vec::with_capacity(max_n);
-    let mut text = String::new();
+    // (level, node) of each term within bounds, by provisional id.
+    let mut within: Vec<(u32, u32)> = Vec::new();
     let mut distinct = 0;
     for level in 0..max_n {
         let mut ids = Vec::with_capacity(df[level].len());
@@ -983,10 +989,8 @@ fn count_words(
                 ids.push(u32::MAX);
                 continue;
             }
-            text.clear();
-            gram_text(&words, &levels, level, g as u32, &mut text);
             ids.push(all_df.len() as u32);
-            all.push(&text);
+            within.push((level as u32, g as u32));
             all_df.push(df[level][g]);
             if totals {
                 all_total.push(total[level][g]);
@@ -994,6 +998,24 @@ fn count_words(
         }
         tmp.push(ids);
     }
+    // Their strings, built in parallel pieces (each word a cache miss away), then joined.
+    let pieces: Vec<(String, Vec<usize>)> = within
+        .par_chunks(VOCABULARY_PIECE)
+        .map(|piece| {
+            let mut text = String::new();
+            let lens = piece
+                .iter()
+                .map(|&(level, g)| {
+                    let start = text.len();
+                    gram_text(&words, &levels, level as usize, g, &mut text);
+                    text.len() - start
+                })
+                .collect();
+            (text, lens)
+        })
+        .collect();
+    drop(within);
+    let mut all = Vocabulary::from_pieces(pieces);
     let char_tmp: Vec<u32> = match &chars {
         Some((terms, cdf, ctotal, _)) => (0..terms.len() as u32)
             .map(|c| {
@@ -1319,7 +1341,7 @@ impl Vocabulary {
         }
     }
 
-    /// Appends a term without indexing it; call `build_index` afterwards.
+    /// Appends a term without indexing it (see [`Self::index`]).
     fn push(&mut self, term: &str) {
         self.text.to_mut().push_str(term);
         let end = self.text.len() as u64;
@@ -1327,7 +1349,7 @@ impl Vocabulary {
     }
 
     /// The terms of `pieces` in order, each piece a run of terms written one after the other and their
-    /// lengths; not indexed (call `build_index`).
+    /// lengths; not indexed (see [`Self::index`]).
     fn from_pieces(pieces: Vec<(String, Vec<usize>)>) -> Vocabulary {
         let bytes = pieces.iter().map(|p| p.0.len()).sum();
         let terms = pieces.iter().map(|p| p.1.len()).sum();
@@ -1348,24 +1370,54 @@ impl Vocabulary {
         vocab
     }
 
-    /// Rebuilds the index for the current terms; fails on a duplicate term. The terms are hashed in
-    /// parallel, then placed in order.
+    /// Rebuilds the index for the current terms; fails on a duplicate term.
+    #[cfg(test)]
     fn build_index(&mut self) -> std::result::Result<(), String> {
+        let (slots, shift) = self.index()?;
+        self.slots = slots.into();
+        self.shift = shift;
+        Ok(())
+    }
+
+    /// The index of the current terms, as its slots and shift, built without touching `self`'s (so that it
+    /// can be built beside other work that reads the vocabulary); fails on a duplicate term. The terms are
+    /// hashed in parallel, then placed in id order, the same places as interning them one by one would
+    /// give. The home slots of a block of terms are loaded before any is placed, so that their cache
+    /// misses overlap.
+    fn index(&self) -> std::result::Result<(Vec<u64>, u32), String> {
+        const BLOCK: usize = 16;
         let size = (self.len() * 2).max(16).next_power_of_two();
-        self.shift = 64 - size.trailing_zeros();
-        self.slots = vec![EMPTY; size].into();
+        let (shift, mask) = (64 - size.trailing_zeros(), size - 1);
+        let mut slots = vec![EMPTY; size];
         let hashes: Vec<u64> = (0..self.len() as u32)
             .into_par_iter()
             .map(|id| hash_str(self.term(id)))
             .collect();
-        for (id, hash) in (0..self.len() as u32).zip(hashes) {
-            let term = self.term(id);
-            match self.find(term, hash) {
-                Ok(_) => return Err(format!("duplicate term {term:?}")),
-                Err(slot) => self.slots.to_mut()[slot] = pack(hash, id),
+        for (block, hashes) in hashes.chunks(BLOCK).enumerate() {
+            std::hint::black_box(
+                hashes
+                    .iter()
+                    .fold(0, |acc, &h| acc ^ slots[(h >> shift) as usize]),
+            );
+            for (k, &hash) in hashes.iter().enumerate() {
+                let id = (block * BLOCK + k) as u32;
+                let mut slot = (hash >> shift) as usize;
+                loop {
+                    let entry = slots[slot];
+                    if entry == EMPTY {
+                        slots[slot] = pack(hash, id);
+                        break;
+                    }
+                    if (entry >> 32) as u32 == hash as u32
+                        && self.term(entry as u32) == self.term(id)
+                    {
+                        return Err(format!("duplicate term {:?}", self.term(id)));
+                    }
+                    slot = (slot + 1) & mask;
+                }
             }
         }
-        Ok(())
+        Ok((slots, shift))
     }
 
     /// Doubles the index for terms known to be unique.
