@@ -56,6 +56,7 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
+use std::sync::{Arc, Mutex};
 
 /// The loss of a linear SVM.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,15 +143,73 @@ pub(crate) fn fit_many_f32(
     // lanes 0.85 s, the weights of four no longer fitting in cache. With them (best of 7 in-process fits,
     // 2 threads): one lane 0.78 s, two 0.45 s, three 0.46 s, four 0.44 s on 20 Newsgroups; two lanes
     // 0.093 s, three and four 0.100 s, one 0.134 s on NYT-CAP.
+    let orders = PassOrders::new(x.nrows(), p.seed);
     let blocks: Vec<Vec<(Vec<f32>, f64)>> = if problems.len() == 1 {
-        vec![solve::<1>(x, problems, p, loss)]
+        vec![solve::<1>(x, problems, p, loss, &orders)]
     } else {
         problems
             .par_chunks(2)
-            .map(|block| solve::<2>(x, block, p, loss))
+            .map(|block| solve::<2>(x, block, p, loss, &orders))
             .collect()
     };
     Ok(blocks.into_iter().flatten().collect())
+}
+
+/// Bytes of visiting orders that [`PassOrders`] keeps for the blocks to share.
+const SHARED_ORDERS_BYTES: usize = 32 << 20;
+
+/// The order in which [`solve`] visits the rows in each pass: the rows shuffled afresh from the previous
+/// pass's order by a `ChaCha8Rng` seeded with the fit's seed, the same for every block of problems. Each
+/// order is drawn once and shared by the blocks, for the first passes (as many as [`SHARED_ORDERS_BYTES`]
+/// hold); a block that goes on past those draws the rest itself, from the generator's state after them,
+/// so that every block visits the rows in the same orders as one fitted alone.
+struct PassOrders {
+    n: usize,
+    shared: usize,
+    // The generator, and the orders drawn so far.
+    drawn: Mutex<(ChaCha8Rng, Vec<Arc<[u32]>>)>,
+}
+
+impl PassOrders {
+    fn new(n: usize, seed: u64) -> PassOrders {
+        PassOrders::sharing(n, seed, (SHARED_ORDERS_BYTES / (4 * n.max(1))).max(1))
+    }
+
+    /// Orders of which the first `shared` (at least 1) are shared.
+    fn sharing(n: usize, seed: u64, shared: usize) -> PassOrders {
+        PassOrders {
+            n,
+            shared: shared.max(1),
+            drawn: Mutex::new((ChaCha8Rng::seed_from_u64(seed), Vec::new())),
+        }
+    }
+
+    /// The order of pass `pass` (from 0) if it is shared.
+    fn get(&self, pass: usize) -> Option<Arc<[u32]>> {
+        if pass >= self.shared {
+            return None;
+        }
+        let mut drawn = self.drawn.lock().unwrap_or_else(|e| e.into_inner());
+        let (rng, orders) = &mut *drawn;
+        while orders.len() <= pass {
+            let mut order = match orders.last() {
+                Some(last) => last.to_vec(),
+                None => (0..self.n as u32).collect(),
+            };
+            order.shuffle(rng);
+            orders.push(order.into());
+        }
+        Some(orders[pass].clone())
+    }
+
+    /// The generator and the order after the shared passes, to draw the next ones from.
+    fn rest(&self) -> (ChaCha8Rng, Vec<u32>) {
+        let last = self
+            .get(self.shared - 1)
+            .expect("the last shared pass is shared");
+        let drawn = self.drawn.lock().unwrap_or_else(|e| e.into_inner());
+        (drawn.0.clone(), last.to_vec())
+    }
 }
 
 /// How many rows ahead of the one being visited [`solve`] asks for a row's state and bounds
@@ -217,6 +276,7 @@ fn solve<const B: usize>(
     problems: &[BinaryProblem],
     p: &ModelParams,
     loss: Loss,
+    orders: &PassOrders,
 ) -> Vec<(Vec<f32>, f64)> {
     debug_assert!(problems.len() <= B && B <= 8);
     let n = x.nrows();
@@ -256,18 +316,26 @@ fn solve<const B: usize>(
     // Bit k of `running`: lane k has not converged. Computed in u16: with 8 problems, `1u8 << 8` would
     // overflow.
     let mut running = ((1u16 << problems.len()) - 1) as u8;
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
+    // Past the shared passes, this block's own generator and order.
+    let mut own: Option<(ChaCha8Rng, Vec<u32>)> = None;
 
     // Shrinking thresholds: the extreme projected gradients of the previous pass (±∞: shrink nothing).
     let mut pg_max_old = [f64::INFINITY; B];
     let mut pg_min_old = [f64::NEG_INFINITY; B];
 
-    for _ in 0..p.max_iter {
+    for pass in 0..p.max_iter {
         if running == 0 {
             break;
         }
-        order.shuffle(&mut rng);
+        let shared = orders.get(pass);
+        let order: &[u32] = match &shared {
+            Some(order) => order,
+            None => {
+                let (rng, order) = own.get_or_insert_with(|| orders.rest());
+                order.shuffle(rng);
+                order
+            }
+        };
         let mut pg_max = [f64::NEG_INFINITY; B];
         let mut pg_min = [f64::INFINITY; B];
 
@@ -507,6 +575,36 @@ mod tests {
     }
 
     #[test]
+    fn blocks_past_the_shared_orders_visit_the_rows_as_with_them() {
+        // Every block draws past the first shared pass here; tol 0 makes them run many passes.
+        let (x, y) = small_problem();
+        let negated: Vec<bool> = y.iter().map(|&v| !v).collect();
+        let problems = [
+            BinaryProblem {
+                y: y.clone(),
+                weights: None,
+            },
+            BinaryProblem {
+                y: negated,
+                weights: None,
+            },
+        ];
+        let p = params().tol(0.0).max_iter(50);
+        let all = PassOrders::new(x.nrows(), p.seed);
+        let shared = solve::<2>(&x, &problems, &p, Loss::SquaredHinge, &all);
+        for first in [1, 2, 7] {
+            let few = PassOrders::sharing(x.nrows(), p.seed, first);
+            let drawn = solve::<2>(&x, &problems, &p, Loss::SquaredHinge, &few);
+            assert_eq!(drawn, shared, "{first} shared passes");
+        }
+        // The orders themselves: the shared ones, then those drawn from the generator's state after them.
+        let few = PassOrders::sharing(x.nrows(), p.seed, 3);
+        let (mut rng, mut order) = few.rest();
+        order.shuffle(&mut rng);
+        assert_eq!(Some(order.into()), all.get(3));
+    }
+
+    #[test]
     fn problems_fitted_together_get_the_models_they_get_alone() {
         let (x, y) = small_problem();
         let flipped: Vec<bool> = y.iter().map(|&t| !t).collect();
@@ -529,9 +627,27 @@ mod tests {
         let p = params().tol(1e-3);
         for loss in [Loss::SquaredHinge, Loss::Hinge] {
             let alone = [
-                solve::<1>(&x, &problems[0..1], &p, loss),
-                solve::<1>(&x, &problems[1..2], &p, loss),
-                solve::<1>(&x, &problems[2..3], &p, loss),
+                solve::<1>(
+                    &x,
+                    &problems[0..1],
+                    &p,
+                    loss,
+                    &PassOrders::new(x.nrows(), p.seed),
+                ),
+                solve::<1>(
+                    &x,
+                    &problems[1..2],
+                    &p,
+                    loss,
+                    &PassOrders::new(x.nrows(), p.seed),
+                ),
+                solve::<1>(
+                    &x,
+                    &problems[2..3],
+                    &p,
+                    loss,
+                    &PassOrders::new(x.nrows(), p.seed),
+                ),
             ]
             .concat();
             for threads in [1, 2] {
