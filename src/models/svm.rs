@@ -30,7 +30,8 @@
 //! - Every outer iteration shuffles all the rows into a fresh order, drawn from a `ChaCha8Rng` seeded with
 //!   [`ModelParams::seed`](super::ModelParams), and visits the active ones in that order, so a fit is
 //!   deterministic. The order does not depend on the problem, so [`fit_many`] fits several problems in one
-//!   pass over the rows and gives each the model it would get alone.
+//!   pass over the rows and gives each the model it would get alone; its blocks of problems draw each
+//!   pass's order once and share it.
 //! - It stops when the projected gradients `PG_i` of one pass all lie within `tol` of each other
 //!   (`max PG − min PG ≤ tol`) over the full set of coordinates, or after `max_iter` passes.
 //! - Shrinking: a coordinate stuck at a bound whose gradient pushes it further out (`α_i = 0` and
