@@ -315,28 +315,14 @@ impl TfidfParams {
             .par_iter()
             .map(|&t| smooth_idf(n_docs, df[t as usize] as usize))
             .collect();
-        // The kept terms' text, gathered in parallel pieces (each a cache miss away in `all`), then joined.
-        let pieces: Vec<(String, Vec<usize>)> = kept
-            .par_chunks(VOCABULARY_PIECE)
-            .map(|piece| {
-                let mut text = String::new();
-                let lens = piece
-                    .iter()
-                    .map(|&t| {
-                        let term = all.term(t);
-                        text.push_str(term);
-                        term.len()
-                    })
-                    .collect();
-                (text, lens)
-            })
-            .collect();
+        // The kept terms' text (each a cache miss away in `all`).
+        let vocab = Vocabulary::written(&kept, |&t, text| text.push_str(all.term(t)));
         drop(all);
         // Indexed below, beside the matrix, which does not need the index.
         let mut vectorizer = TfidfVectorizer {
             analyzer,
             params: self.clone(),
-            vocab: Vocabulary::from_pieces(pieces),
+            vocab,
             idf: idf.into(),
             words: OnceLock::new(),
             transformed: Transformed::default(),
@@ -998,24 +984,11 @@ fn count_words(
         }
         tmp.push(ids);
     }
-    // Their strings, built in parallel pieces (each word a cache miss away), then joined.
-    let pieces: Vec<(String, Vec<usize>)> = within
-        .par_chunks(VOCABULARY_PIECE)
-        .map(|piece| {
-            let mut text = String::new();
-            let lens = piece
-                .iter()
-                .map(|&(level, g)| {
-                    let start = text.len();
-                    gram_text(&words, &levels, level as usize, g, &mut text);
-                    text.len() - start
-                })
-                .collect();
-            (text, lens)
-        })
-        .collect();
+    // Their strings (each word a cache miss away).
+    let mut all = Vocabulary::written(&within, |&(level, g), text| {
+        gram_text(&words, &levels, level as usize, g, text)
+    });
     drop(within);
-    let mut all = Vocabulary::from_pieces(pieces);
     let char_tmp: Vec<u32> = match &chars {
         Some((terms, cdf, ctotal, _)) => (0..terms.len() as u32)
             .map(|c| {
@@ -1370,6 +1343,27 @@ impl Vocabulary {
         vocab
     }
 
+    /// The terms that `write` appends to a string for each item, in order; not indexed (see
+    /// [`Self::index`]). Written in parallel pieces of [`VOCABULARY_PIECE`] items, then joined.
+    fn written<T: Sync>(items: &[T], write: impl Fn(&T, &mut String) + Sync) -> Vocabulary {
+        let pieces: Vec<(String, Vec<usize>)> = items
+            .par_chunks(VOCABULARY_PIECE)
+            .map(|piece| {
+                let mut text = String::new();
+                let lens = piece
+                    .iter()
+                    .map(|item| {
+                        let start = text.len();
+                        write(item, &mut text);
+                        text.len() - start
+                    })
+                    .collect();
+                (text, lens)
+            })
+            .collect();
+        Vocabulary::from_pieces(pieces)
+    }
+
     /// Rebuilds the index for the current terms; fails on a duplicate term.
     #[cfg(test)]
     fn build_index(&mut self) -> std::result::Result<(), String> {
@@ -1387,7 +1381,7 @@ impl Vocabulary {
     fn index(&self) -> std::result::Result<(Vec<u64>, u32), String> {
         const BLOCK: usize = 16;
         let size = (self.len() * 2).max(16).next_power_of_two();
-        let (shift, mask) = (64 - size.trailing_zeros(), size - 1);
+        let shift = 64 - size.trailing_zeros();
         let mut slots = vec![EMPTY; size];
         let hashes: Vec<u64> = (0..self.len() as u32)
             .into_par_iter()
@@ -1401,19 +1395,9 @@ impl Vocabulary {
             );
             for (k, &hash) in hashes.iter().enumerate() {
                 let id = (block * BLOCK + k) as u32;
-                let mut slot = (hash >> shift) as usize;
-                loop {
-                    let entry = slots[slot];
-                    if entry == EMPTY {
-                        slots[slot] = pack(hash, id);
-                        break;
-                    }
-                    if (entry >> 32) as u32 == hash as u32
-                        && self.term(entry as u32) == self.term(id)
-                    {
-                        return Err(format!("duplicate term {:?}", self.term(id)));
-                    }
-                    slot = (slot + 1) & mask;
+                match self.find_in(&slots, shift, self.term(id), hash) {
+                    Ok(_) => return Err(format!("duplicate term {:?}", self.term(id))),
+                    Err(slot) => slots[slot] = pack(hash, id),
                 }
             }
         }
@@ -1462,11 +1446,23 @@ impl Vocabulary {
     /// The id of `term`, or the empty slot where it would go.
     #[inline]
     fn find(&self, term: &str, hash: u64) -> std::result::Result<u32, usize> {
-        let mask = self.slots.len() - 1;
-        let mut slot = (hash >> self.shift) as usize;
+        self.find_in(&self.slots, self.shift, term, hash)
+    }
+
+    /// [`Self::find`] in the index `slots` (with its `shift`) of this vocabulary's terms.
+    #[inline]
+    fn find_in(
+        &self,
+        slots: &[u64],
+        shift: u32,
+        term: &str,
+        hash: u64,
+    ) -> std::result::Result<u32, usize> {
+        let mask = slots.len() - 1;
+        let mut slot = (hash >> shift) as usize;
         // Bounded, so that an index without an empty slot (only in a damaged file) cannot hang.
-        for _ in 0..self.slots.len() {
-            let entry = self.slots[slot];
+        for _ in 0..slots.len() {
+            let entry = slots[slot];
             if entry == EMPTY {
                 return Err(slot);
             }
