@@ -18,10 +18,28 @@
 use detente::analyzer::{Analyzer, AnalyzerConfig, Language, StopWords};
 use detente::io::{Format, ReadOptions, read_documents};
 use detente::tfidf::{DocFreq, TfidfParams};
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
 fn main() -> anyhow::Result<()> {
+    // Closed output (`... | head -2`) ends the run quietly, as it does the command line's.
+    match run() {
+        Err(err)
+            if err.chain().any(|cause| {
+                cause
+                    .downcast_ref::<std::io::Error>()
+                    .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            Ok(())
+        }
+        result => result,
+    }
+}
+
+fn run() -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
     let mut path = None;
     let mut repeats = 5usize;
     let mut options = ReadOptions::default();
@@ -53,11 +71,12 @@ fn main() -> anyhow::Result<()> {
     let bytes: usize = refs.iter().map(|t| t.len()).sum();
     let mb = bytes as f64 / 1e6;
     let threads = rayon::current_num_threads();
-    println!(
+    writeln!(
+        out,
         "{}: {} documents, {mb:.2} MB; {threads} thread(s), {repeats} repeats",
         path.display(),
         refs.len()
-    );
+    )?;
 
     let config = AnalyzerConfig {
         lowercase: true,
@@ -102,8 +121,11 @@ fn main() -> anyhow::Result<()> {
         hashes = Some(h);
     }
     let (vocab, train, test, terms, nnz) = hashes.expect("at least one repeat");
-    println!("vocabulary {terms} terms, training matrix nnz {nnz}");
-    println!("hashes: vectorizer {vocab:016x}  fit_transform {train:016x}  transform {test:016x}");
+    writeln!(out, "vocabulary {terms} terms, training matrix nnz {nnz}")?;
+    writeln!(
+        out,
+        "hashes: vectorizer {vocab:016x}  fit_transform {train:016x}  transform {test:016x}"
+    )?;
     for (name, runs) in [
         ("fit_transform", &mut fit_runs),
         ("transform, 1st", &mut first_runs),
@@ -111,13 +133,14 @@ fn main() -> anyhow::Result<()> {
     ] {
         runs.sort_by(|a, b| a.0.total_cmp(&b.0));
         let (cpu, wall) = runs[runs.len() / 2];
-        println!(
+        writeln!(
+            out,
             "{name:<14} {:>6.1} MB/CPU-s  (median CPU {cpu:.3}s, wall {wall:.3}s, {:.1} MB/s wall; CPU min {:.3}s max {:.3}s)",
             mb / cpu,
             mb / wall,
             runs[0].0,
             runs[runs.len() - 1].0,
-        );
+        )?;
     }
     Ok(())
 }
