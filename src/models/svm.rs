@@ -139,22 +139,33 @@ pub(crate) fn fit_many_f32(
     loss: Loss,
 ) -> Result<Vec<(Vec<f32>, f64)>> {
     check(x, problems, p)?;
-    // Two problems share a pass. Measured on 20 Newsgroups (20 classes, 366,052 features) before the
-    // prefetches, two lanes of f32 weights (2.9 MB) fitted in 0.6 s where one lane took 0.9 s and four
-    // lanes 0.85 s, the weights of four no longer fitting in cache. With them (best of 7 in-process fits,
-    // 2 threads): one lane 0.78 s, two 0.45 s, three 0.46 s, four 0.44 s on 20 Newsgroups; two lanes
-    // 0.093 s, three and four 0.100 s, one 0.134 s on NYT-CAP.
     let orders = PassOrders::new(x.nrows(), p.seed);
     let blocks: Vec<Vec<(Vec<f32>, f64)>> = if problems.len() == 1 {
         vec![solve::<1>(x, problems, p, loss, &orders)]
     } else {
         problems
-            .par_chunks(2)
-            .map(|block| solve::<2>(x, block, p, loss, &orders))
+            .par_chunks(LANES)
+            .map(|block| solve::<LANES>(x, block, p, loss, &orders))
             .collect()
     };
     Ok(blocks.into_iter().flatten().collect())
 }
+
+/// How many problems share a pass of [`fit_many`] (the last block may hold fewer).
+///
+/// Measured on two hosts, the models being the same whatever the blocking:
+/// - AMD EPYC, 2 cores, best of 7 in-process fits on 2 threads: one lane 0.78 s, two 0.45 s, three 0.46 s,
+///   four 0.44 s on 20 Newsgroups (20 classes, 366,052 features); on NYT-CAP (28 classes) two lanes
+///   0.093 s, three and four 0.100 s, one 0.134 s. (Before the solver's prefetches, four lanes had been
+///   slower than two: 0.85 s against 0.6 s.)
+/// - Intel Xeon, 2 cores (2 MiB of L2 cache each), medians of 7 or 9 in-process fits in alternation,
+///   four runs: two lanes 0.761, 0.719, 0.721 and 0.616 s, four 0.587, 0.609, 0.605 and 0.496 s on
+///   20 Newsgroups (three 0.769 s, five 0.722 s, eight 0.731 s); on NYT-CAP two lanes 0.168, 0.157 and
+///   0.134 s, four 0.147, 0.134 and 0.124 s.
+///
+/// Four lanes of `f32` weights take 16 bytes per feature (5.9 MB on 20 Newsgroups): each entry of a row
+/// still reads one cache line of weights, and a row is read once for four problems instead of two.
+const LANES: usize = 4;
 
 /// Bytes of visiting orders that [`PassOrders`] keeps for the blocks to share.
 const SHARED_ORDERS_BYTES: usize = 32 << 20;
@@ -283,8 +294,8 @@ fn solve<const B: usize>(
     let n = x.nrows();
     let ncols = x.ncols();
 
-    // Everything the solver reads and writes per row besides its entries, side by side: one cache line
-    // per row visited rather than one per array.
+    // Everything the solver reads and writes per row besides its entries, side by side: one or two cache
+    // lines per row visited (112 bytes for four lanes) rather than one per array.
     let mut rows = vec![
         RowState::<B> {
             alpha: [0.0; B],
@@ -611,7 +622,8 @@ mod tests {
         let flipped: Vec<bool> = y.iter().map(|&t| !t).collect();
         let third = vec![true, false, false, true, false, true, false, false];
         let weights: Vec<f64> = (0..8).map(|i| 0.5 + i as f64 / 4.0).collect();
-        let problems = vec![
+        // A full block of LANES problems and a block of one, with and without row weights.
+        let mut problems = vec![
             BinaryProblem {
                 y: y.clone(),
                 weights: None,
@@ -625,32 +637,19 @@ mod tests {
                 weights: None,
             },
         ];
+        for k in problems.len()..=LANES {
+            problems.push(BinaryProblem {
+                y: (0..8).map(|i| (i + k) % 3 == 0).collect(),
+                weights: (k % 2 == 0).then(|| weights.iter().rev().copied().collect()),
+            });
+        }
+        assert_eq!(problems.len(), LANES + 1);
         let p = params().tol(1e-3);
         for loss in [Loss::SquaredHinge, Loss::Hinge] {
-            let alone = [
-                solve::<1>(
-                    &x,
-                    &problems[0..1],
-                    &p,
-                    loss,
-                    &PassOrders::new(x.nrows(), p.seed),
-                ),
-                solve::<1>(
-                    &x,
-                    &problems[1..2],
-                    &p,
-                    loss,
-                    &PassOrders::new(x.nrows(), p.seed),
-                ),
-                solve::<1>(
-                    &x,
-                    &problems[2..3],
-                    &p,
-                    loss,
-                    &PassOrders::new(x.nrows(), p.seed),
-                ),
-            ]
-            .concat();
+            let alone: Vec<(Vec<f32>, f64)> = problems
+                .chunks(1)
+                .flat_map(|one| solve::<1>(&x, one, &p, loss, &PassOrders::new(x.nrows(), p.seed)))
+                .collect();
             for threads in [1, 2] {
                 let pool = rayon::ThreadPoolBuilder::new()
                     .num_threads(threads)
