@@ -353,9 +353,8 @@ impl TfidfParams {
                 )
             },
         );
-        let (slots, shift) = index.map_err(|e| Error::param("vocabulary", e, "unique terms"))?;
-        vectorizer.vocab.slots = slots.into();
-        vectorizer.vocab.shift = shift;
+        let index = index.map_err(|e| Error::param("vocabulary", e, "unique terms"))?;
+        vectorizer.vocab.set_index(index);
         // The chunks' counts, freed one by one as the matrix was filled, as large as the matrix: what
         // comes next (fitting a model on it) should not find them still held.
         crate::memory::release();
@@ -1367,10 +1366,15 @@ impl Vocabulary {
     /// Rebuilds the index for the current terms; fails on a duplicate term.
     #[cfg(test)]
     fn build_index(&mut self) -> std::result::Result<(), String> {
-        let (slots, shift) = self.index()?;
+        let index = self.index()?;
+        self.set_index(index);
+        Ok(())
+    }
+
+    /// Takes `(slots, shift)` from [`Self::index`] as this vocabulary's index.
+    fn set_index(&mut self, (slots, shift): (Vec<u64>, u32)) {
         self.slots = slots.into();
         self.shift = shift;
-        Ok(())
     }
 
     /// The index of the current terms, as its slots and shift, built without touching `self`'s (so that it

@@ -72,10 +72,7 @@ pub fn read(
             })
             .collect();
         for (doc, &(_, _, replaced)) in docs.into_iter().zip(&spans) {
-            let doc = doc?;
-            report.documents += 1;
-            report.replaced_non_utf8 += usize::from(replaced);
-            sink(doc)?;
+            hand_on(doc?, replaced, &mut report, sink)?;
         }
         if let Some(stop) = stop {
             return stop.map(|()| report);
@@ -101,11 +98,21 @@ pub fn read_from(
             continue;
         }
         let doc = parse_line(&line.text, line.number, name, options)?;
-        report.documents += 1;
-        report.replaced_non_utf8 += usize::from(line.replaced);
-        sink(doc)?;
+        hand_on(doc, line.replaced, &mut report, sink)?;
     }
     Ok(report)
+}
+
+/// Counts `doc` (read from a line with bytes `replaced` or not) in `report` and hands it to `sink`.
+fn hand_on(
+    doc: Document,
+    replaced: bool,
+    report: &mut ReadReport,
+    sink: &mut dyn FnMut(Document) -> Result<()>,
+) -> Result<()> {
+    report.documents += 1;
+    report.replaced_non_utf8 += usize::from(replaced);
+    sink(doc)
 }
 
 fn parse_line(text: &str, line: usize, path: &Path, options: &ReadOptions) -> Result<Document> {
